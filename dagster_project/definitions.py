@@ -1,0 +1,16 @@
+"""The code location: one Definitions merged from a module per concern."""
+
+import dagster as dg
+
+from dagster_project.defs import ingest
+from dagster_project.defs.settings import PipelineSettings
+
+
+def build_definitions() -> dg.Definitions:
+    return dg.Definitions.merge(
+        dg.Definitions(resources={"settings": PipelineSettings.from_env()}),
+        ingest.defs(),
+    )
+
+
+defs = build_definitions()

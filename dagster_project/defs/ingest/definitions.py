@@ -1,0 +1,202 @@
+"""Landing zone -> raw tables: account files and daily usage partitions."""
+
+
+import csv
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.partitions import landing_dates
+from dagster_project.defs.paths import PRICE_BOOK_SEED
+from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
+from ingest.accounts import load_accounts
+from ingest.schema import ACCOUNT_FILES
+from ingest.usage import PartitionResult, ingest_usage_partition, landed_dates, reject_reason_counts
+
+ACCOUNT_KEYS = {table: dg.AssetKey(["raw", table]) for table in ACCOUNT_FILES}
+USAGE_EVENTS = dg.AssetKey(["raw", "usage_events"])
+USAGE_REJECTS = dg.AssetKey(["raw", "usage_rejects"])
+REJECTED_FILES = dg.AssetKey(["raw", "rejected_files"])
+USAGE_PARTITIONS = dg.AssetKey(["raw", "usage_partitions"])
+
+ROWS_RECONCILE = dg.AssetCheckSpec(
+    "rows_read_equal_accepted_plus_rejected",
+    asset=USAGE_PARTITIONS,
+    blocking=True,
+    description="Per landing date, rows read = rows accepted + rows rejected (SPEC §3).",
+)
+NOTHING_REJECTED = dg.AssetCheckSpec(
+    "no_rejected_rows_or_files",
+    asset=USAGE_REJECTS,
+    description="Reports reject rows by reason and unreadable files by name; never blocks.",
+)
+
+
+def known_metrics(price_book: Path = PRICE_BOOK_SEED) -> list[str]:
+    with price_book.open(encoding="utf-8") as handle:
+        return sorted({row["metric"].strip() for row in csv.DictReader(handle)})
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(key, description=f"Landed {relative} as text, replaced on each load.", group_name="ingest")
+        for (table, key), (relative, _, _) in zip(ACCOUNT_KEYS.items(), ACCOUNT_FILES.values())
+    ],
+    pool=DUCKDB_POOL,
+)
+def account_files(context: dg.AssetExecutionContext, settings: PipelineSettings):
+    """Current-state account and pricing files; a file that cannot be used stops the run."""
+    with settings.warehouse() as con:
+        loaded = load_accounts(con, Path(settings.landing_dir))
+    for table, key in ACCOUNT_KEYS.items():
+        yield dg.MaterializeResult(
+            asset_key=key,
+            metadata={
+                "rows": loaded.rows[table],
+                "file": ACCOUNT_FILES[table][0],
+                "file_absent": ACCOUNT_FILES[table][0] in loaded.absent_files,
+            },
+        )
+
+
+def _reconcile(settings: PipelineSettings, results: list[PartitionResult]) -> dg.AssetCheckResult:
+    """Counts from the tables, not from the ingest's own tally, so the check is independent."""
+    dates = [r.landing_date for r in results]
+    with settings.warehouse(read_only=True) as con:
+        rows = con.execute(
+            """
+            select p.landing_date, p.rows_read,
+                   (select count(*) from raw.usage_events e where e.landing_date = p.landing_date),
+                   (select count(*) from raw.usage_rejects r where r.landing_date = p.landing_date)
+            from raw.usage_partitions p
+            where p.landing_date in (select unnest(?::date[]))
+            order by 1
+            """,
+            [dates],
+        ).fetchall()
+    broken = [
+        f"{d}: read {read} != accepted {acc} + rejected {rej}"
+        for d, read, acc, rej in rows
+        if read != acc + rej
+    ]
+    missing = sorted(set(dates) - {r[0] for r in rows})
+    broken += [f"{d}: no partition record" for d in missing]
+    return dg.AssetCheckResult(
+        check_name=ROWS_RECONCILE.name,
+        asset_key=USAGE_PARTITIONS,
+        passed=not broken,
+        metadata={
+            "partitions": len(rows),
+            "rows_read": sum(r[1] for r in rows),
+            "rows_accepted": sum(r[2] for r in rows),
+            "rows_rejected": sum(r[3] for r in rows),
+            "failures": "\n".join(broken) or "none",
+        },
+    )
+
+
+def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
+    reasons = reject_reason_counts(results)
+    files = [f"{path}: {reason}" for r in results for path, reason in r.rejected_files]
+    return dg.AssetCheckResult(
+        check_name=NOTHING_REJECTED.name,
+        asset_key=USAGE_REJECTS,
+        passed=not reasons and not files,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "rejected_rows_by_reason": dg.MetadataValue.json(reasons),
+            "rejected_files": "\n".join(files) or "none",
+        },
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(USAGE_EVENTS, deps=[ACCOUNT_KEYS["tenants"]], group_name="ingest",
+                     description="Accepted usage events, one row per event, by landing date."),
+        dg.AssetSpec(USAGE_REJECTS, group_name="ingest",
+                     description="Rejected usage rows with reason, raw values, file and row number."),
+        dg.AssetSpec(REJECTED_FILES, group_name="ingest",
+                     description="Landed files that could not be read at all, with the reason."),
+        dg.AssetSpec(USAGE_PARTITIONS, group_name="ingest",
+                     description="Per landing date: files and rows read, accepted, rejected."),
+    ],
+    check_specs=[ROWS_RECONCILE, NOTHING_REJECTED],
+    partitions_def=landing_dates,
+    backfill_policy=dg.BackfillPolicy.single_run(),
+    pool=DUCKDB_POOL,
+)
+def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
+    """Validate and load each landing date in the run's range, one transaction per date."""
+    metrics = known_metrics()
+    results = []
+    with settings.warehouse() as con:
+        for key in context.partition_keys:
+            result = ingest_usage_partition(
+                con, Path(settings.landing_dir), date.fromisoformat(key), metrics,
+                settings.billing_start_date,
+            )
+            context.log.info(
+                f"{key}: read {result.rows_read}, accepted {result.rows_accepted}, "
+                f"rejected {result.rows_rejected}, unreadable files {len(result.rejected_files)}"
+            )
+            results.append(result)
+    summary = {
+        "landing_dates": len(results),
+        "rows_read": sum(r.rows_read for r in results),
+        "rows_accepted": sum(r.rows_accepted for r in results),
+        "rows_rejected": sum(r.rows_rejected for r in results),
+    }
+    yield dg.MaterializeResult(asset_key=USAGE_EVENTS, metadata=summary)
+    yield dg.MaterializeResult(
+        asset_key=USAGE_REJECTS,
+        metadata={"rejected_rows_by_reason": dg.MetadataValue.json(reject_reason_counts(results))},
+    )
+    yield dg.MaterializeResult(
+        asset_key=REJECTED_FILES,
+        metadata={"rejected_files": sum(len(r.rejected_files) for r in results)},
+    )
+    yield dg.MaterializeResult(asset_key=USAGE_PARTITIONS, metadata=summary)
+    yield _reconcile(settings, results)
+    yield _rejects_report(results)
+
+
+ingest_job = dg.define_asset_job(
+    "ingest_job",
+    selection=dg.AssetSelection.assets(account_files, usage_events),
+    partitions_def=landing_dates,
+    description="Load account files, then validate and load the selected landing dates.",
+)
+
+
+@dg.schedule(job=ingest_job, cron_schedule="30 0 * * *", execution_timezone="UTC")
+def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
+    """Just after midnight UTC, ingest the landing date that has just ended."""
+    scheduled = context.scheduled_execution_time
+    key = landing_dates.get_partition_key_for_timestamp(scheduled.timestamp() - 86400)
+    return dg.RunRequest(run_key=f"daily-ingest-{key}", partition_key=key)
+
+
+@dg.sensor(job=ingest_job, minimum_interval_seconds=300)
+def landing_folder_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
+    """A new usage folder (or a landing date whose file list changed) gets an ingest run."""
+    landing = Path(settings.landing_dir)
+    for landing_date in landed_dates(landing):
+        key = landing_date.isoformat()
+        if not landing_dates.has_partition_key(key):
+            continue
+        folder = landing / "usage" / key
+        listing = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
+        fingerprint = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+        yield dg.RunRequest(run_key=f"landed-{key}-{fingerprint}", partition_key=key)
+
+
+def defs() -> dg.Definitions:
+    return dg.Definitions(
+        assets=[account_files, usage_events],
+        jobs=[ingest_job],
+        schedules=[daily_ingest_schedule],
+        sensors=[landing_folder_sensor],
+    )

@@ -1,0 +1,142 @@
+"""`partner-billing run`: replay the schedule through the Dagster definitions.
+
+For each month not yet closed, from the first month through the one asked
+for: ingest every landing date up to that month's close date (one single-run
+backfill per contiguous range of dates), re-ingest partitions whose
+unknown_tenant rejects now have a tenant, then launch the close. The same
+jobs the schedules launch, on the instance of DAGSTER_HOME when it is set.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from dagster_project.defs.partitions import landing_dates
+from dagster_project.defs.settings import PipelineSettings
+from ingest.usage import landed_dates
+
+
+class BlockingCheckFailed(RuntimeError):
+    """A run stopped on a blocking check or a failed step; the message names it."""
+
+
+@dataclass
+class ReplayReport:
+    closed_months: list[str] = field(default_factory=list)
+    ingest_runs: int = 0
+
+
+def month_start(value: date) -> date:
+    return value.replace(day=1)
+
+
+def next_month(value: date) -> date:
+    return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def parse_month(text: str) -> date:
+    return date.fromisoformat(f"{text}-01")
+
+
+def contiguous_ranges(dates: list[date]) -> list[tuple[date, date]]:
+    """Sorted, de-duplicated dates grouped into inclusive contiguous ranges."""
+    ranges: list[tuple[date, date]] = []
+    for d in sorted(set(dates)):
+        if ranges and d == ranges[-1][1] + timedelta(days=1):
+            ranges[-1] = (ranges[-1][0], d)
+        else:
+            ranges.append((d, d))
+    return ranges
+
+
+def months_between(first: date, last: date) -> list[date]:
+    months, current = [], month_start(first)
+    while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+def instance() -> dg.DagsterInstance:
+    import os
+
+    return dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+
+
+def run_job(defs: dg.Definitions, name: str, inst: dg.DagsterInstance, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+    result = defs.resolve_job_def(name).execute_in_process(instance=inst, tags=tags, raise_on_error=False)
+    failed_checks = [
+        f"{e.asset_key.to_user_string()}:{e.check_name}"
+        for e in result.get_asset_check_evaluations()
+        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+    ]
+    if failed_checks or not result.success:
+        failed_steps = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"]
+        detail = "; ".join(
+            ([f"blocking check failed: {', '.join(failed_checks)}"] if failed_checks else [])
+            + ([f"failed step: {', '.join(failed_steps)}"] if failed_steps else [])
+        )
+        raise BlockingCheckFailed(f"{name} (run {result.run_id}) stopped: {detail or 'run failed'}")
+    return result
+
+
+def ingested_dates(settings: PipelineSettings) -> set[date]:
+    if not Path(settings.warehouse_path).exists():
+        return set()
+    with settings.warehouse(read_only=True) as con:
+        has = con.execute(
+            "select count(*) from information_schema.tables where table_schema='raw' and table_name='usage_partitions'"
+        ).fetchone()[0]
+        if not has:
+            return set()
+        return {r[0] for r in con.execute("select landing_date from raw.usage_partitions").fetchall()}
+
+
+def dates_with_newly_known_tenants(settings: PipelineSettings, through: date) -> list[date]:
+    with settings.warehouse(read_only=True) as con:
+        rows = con.execute(
+            """
+            select distinct r.landing_date
+            from raw.usage_rejects r
+            join raw.tenants t on t.tenant_id = trim(r.tenant_id)
+            where r.reason = 'unknown_tenant' and r.landing_date <= ?
+            order by 1
+            """,
+            [through],
+        ).fetchall()
+    return [r[0] for r in rows]
+
+
+def ingest_through(defs: dg.Definitions, inst: dg.DagsterInstance, settings: PipelineSettings,
+                   close_date: date, report: ReplayReport) -> None:
+    landed = [d for d in landed_dates(Path(settings.landing_dir)) if d <= close_date]
+    done = ingested_dates(settings)
+    todo = [d for d in landed if d not in done and landing_dates.has_partition_key(d.isoformat())]
+    for group in (todo, None):
+        if group is None:  # second pass: usage that arrived before its tenant was known
+            group = dates_with_newly_known_tenants(settings, close_date) if done or todo else []
+        for start, end in contiguous_ranges(group):
+            run_job(defs, "ingest_job", inst, {
+                ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+                ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),
+            })
+            report.ingest_runs += 1
+
+
+def replay(defs: dg.Definitions, through: str) -> ReplayReport:
+    settings = PipelineSettings.from_env()
+    landed = landed_dates(Path(settings.landing_dir))
+    if not landed:
+        raise BlockingCheckFailed(f"no usage folders under {settings.landing_dir}/usage")
+    first = settings.billing_start_date or month_start(landed[0])
+    inst = instance()
+    report = ReplayReport()
+    for month in months_between(first, parse_month(through)):
+        ingest_through(defs, inst, settings, next_month(month), report)
+        report.closed_months.append(month.strftime("%Y-%m"))
+    return report

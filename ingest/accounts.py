@@ -1,0 +1,87 @@
+"""Load the current-state account and pricing files into raw tables.
+
+The files are small; each load replaces all five tables in one transaction so
+dbt never sees partners from one version of the files and tenants from another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.schema import ACCOUNT_FILES, OPTIONAL_ACCOUNT_TABLES, account_table_ddl, ensure_raw_schema
+from ingest.text_files import UnreadableFile, read_csv_rows
+
+
+class AccountFileError(Exception):
+    """An account or pricing file that cannot be used at all; blocks the run."""
+
+
+@dataclass(frozen=True)
+class AccountLoad:
+    rows: dict[str, int]
+    absent_files: list[str]
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _read_table(landing_dir: Path, table: str) -> pa.Table | None:
+    relative, columns, required = ACCOUNT_FILES[table]
+    path = landing_dir / relative
+    if not path.exists():
+        if table in OPTIONAL_ACCOUNT_TABLES:
+            return None
+        raise AccountFileError(f"{relative}: file is missing from {landing_dir}")
+    data: dict[str, list] = {"source_row": [], **{c: [] for c in columns}}
+    malformed: list[int] = []
+    try:
+        for row in read_csv_rows(path, columns, required):
+            if row.malformed:
+                malformed.append(row.row_number)
+                continue
+            data["source_row"].append(row.row_number)
+            for c in columns:
+                data[c].append(_clean(row.values.get(c)))
+    except UnreadableFile as exc:
+        raise AccountFileError(f"{relative}: {exc}") from exc
+    if malformed:
+        raise AccountFileError(
+            f"{relative}: rows {', '.join(map(str, malformed[:10]))} have the wrong number of fields"
+        )
+    schema = pa.schema([("source_row", pa.int64())] + [(c, pa.string()) for c in columns])
+    return pa.table(data, schema=schema)
+
+
+def load_accounts(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> AccountLoad:
+    """Replace raw account and pricing tables with the landed files.
+
+    Raises AccountFileError naming the file when a required file is missing,
+    unreadable, lacks required columns or has malformed rows: account data
+    decides who is billed, so it is never partially loaded.
+    """
+    tables = {t: _read_table(landing_dir, t) for t in ACCOUNT_FILES}
+    ensure_raw_schema(con)
+    con.execute("begin")
+    try:
+        for table, loaded in tables.items():
+            con.execute(account_table_ddl(table))
+            if loaded is not None:
+                con.register("_landed", loaded)
+                con.execute(f"insert into raw.{table} select * from _landed")
+                con.unregister("_landed")
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    return AccountLoad(
+        rows={t: (0 if v is None else v.num_rows) for t, v in tables.items()},
+        absent_files=[ACCOUNT_FILES[t][0] for t, v in tables.items() if v is None],
+    )

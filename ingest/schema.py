@@ -1,0 +1,111 @@
+"""The raw tables ingest writes: the only contract between ingest and dbt.
+
+Account and pricing tables hold text exactly as landed (trimmed, empty as
+NULL); typing and validation of those happens in dbt staging, where errors
+become blocking checks. Usage is validated here because every landed row must
+end up accepted or rejected with a reason.
+"""
+
+from __future__ import annotations
+
+import duckdb
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+
+ACCOUNT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
+    # table: (path under the landing root, columns, required columns)
+    "partners": (
+        "accounts/partners.csv",
+        ("partner_id", "name", "parent_partner_id", "bills_via_parent", "currency",
+         "country", "tier_floor", "stripe_customer_id"),
+        ("partner_id", "name", "currency"),
+    ),
+    "tenants": (
+        "accounts/tenants.csv",
+        ("tenant_id", "name", "currency", "country", "external_ref",
+         "stripe_customer_id", "created_at"),
+        ("tenant_id", "name", "currency"),
+    ),
+    "assignments": (
+        "accounts/assignments.csv",
+        ("tenant_id", "partner_id", "valid_from", "valid_to"),
+        ("tenant_id", "partner_id", "valid_from"),
+    ),
+    "partner_rate_cards": (
+        "pricing/partner_rate_cards.csv",
+        ("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
+        ("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
+    ),
+    "partner_retail_prices": (
+        "pricing/partner_retail_prices.csv",
+        ("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
+        ("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
+    ),
+}
+OPTIONAL_ACCOUNT_TABLES = frozenset({"partner_rate_cards", "partner_retail_prices"})
+
+USAGE_COLUMNS = ("event_id", "tenant_id", "metric", "quantity", "occurred_at")
+
+# Every quantity is DECIMAL(38,6): values go up to 1e12 with 6 decimals, and
+# sums over a month must not overflow.
+_USAGE_DDL = """
+create table if not exists raw.usage_events (
+    landing_date date not null,
+    event_id varchar not null,
+    tenant_id varchar not null,
+    metric varchar not null,
+    quantity decimal(38, 6) not null,
+    occurred_at timestamp not null,
+    usage_date date not null,
+    source_file varchar not null,
+    row_number bigint not null
+);
+create table if not exists raw.usage_rejects (
+    landing_date date not null,
+    source_file varchar not null,
+    row_number bigint not null,
+    reason varchar not null,
+    payload_differs boolean,
+    event_id varchar,
+    tenant_id varchar,
+    metric varchar,
+    quantity varchar,
+    occurred_at varchar,
+    raw_record varchar
+);
+create table if not exists raw.rejected_files (
+    landing_date date not null,
+    source_file varchar not null,
+    reason varchar not null
+);
+create table if not exists raw.usage_partitions (
+    landing_date date not null,
+    files_read integer not null,
+    files_rejected integer not null,
+    rows_read bigint not null,
+    rows_accepted bigint not null,
+    rows_rejected bigint not null,
+    ingested_at timestamp not null
+);
+"""
+
+
+def account_table_ddl(table: str) -> str:
+    _, columns, _ = ACCOUNT_FILES[table]
+    cols = ",\n    ".join(f"{c} varchar" for c in columns)
+    return (
+        f"create or replace table raw.{table} (\n    source_row bigint not null,\n    {cols}\n)"
+    )
+
+
+def ensure_raw_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists raw")
+    for table in ACCOUNT_FILES:
+        exists = con.execute(
+            "select count(*) from information_schema.tables "
+            "where table_schema = 'raw' and table_name = ?",
+            [table],
+        ).fetchone()[0]
+        if not exists:
+            con.execute(account_table_ddl(table))
+    con.execute(_USAGE_DDL)

@@ -1,0 +1,351 @@
+"""Ingest one landing date of usage: every row accepted or rejected with a reason.
+
+Files are read into an all-text batch table (CSV and NDJSON through Python's
+parsers in chunks, Parquet directly by DuckDB), then one SQL pass assigns each
+row the first reject reason that applies, in SPEC §3's order. The partition's
+rows in the raw tables are replaced in a single transaction, so a partition is
+never half-written and re-running it never touches another partition.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from ingest.schema import ID_PATTERN, USAGE_COLUMNS, ensure_raw_schema
+from ingest.text_files import TextRow, UnreadableFile, normalise_header, read_csv_rows, read_ndjson_rows
+
+REJECT_REASONS = (
+    "malformed_row",
+    "missing_field",
+    "bad_quantity",
+    "bad_timestamp",
+    "future_timestamp",
+    "before_billing_start",
+    "unknown_tenant",
+    "unknown_metric",
+    "duplicate_event",
+)
+MAX_QUANTITY = "1000000000000"
+CHUNK_ROWS = 100_000
+
+_BATCH_SCHEMA = pa.schema(
+    [
+        ("source_file", pa.string()),
+        ("row_number", pa.int64()),
+        ("malformed", pa.bool_()),
+        ("raw_record", pa.string()),
+        *[(c, pa.string()) for c in USAGE_COLUMNS],
+    ]
+)
+
+_TIMESTAMP_PATTERN = (
+    r"^(?P<d>\d{4}-\d{2}-\d{2})[T ](?P<h>[01]\d|2[0-3]):(?P<mi>[0-5]\d)"
+    r"(?::(?P<s>[0-5]\d)(?P<f>\.\d+)?)?(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?$"
+)
+_QUANTITY_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
+@dataclass
+class PartitionResult:
+    landing_date: date
+    files_read: int = 0
+    rejected_files: list[tuple[str, str]] = field(default_factory=list)
+    rows_read: int = 0
+    rows_accepted: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(self.rejects_by_reason.values())
+
+
+def usage_folder(landing_dir: Path, landing_date: date) -> Path:
+    return landing_dir / "usage" / landing_date.isoformat()
+
+
+def landed_dates(landing_dir: Path) -> list[date]:
+    """Landing dates with a usage folder, ignoring anything not named YYYY-MM-DD."""
+    root = landing_dir / "usage"
+    if not root.is_dir():
+        return []
+    found = []
+    for child in root.iterdir():
+        if child.is_dir():
+            try:
+                found.append(date.fromisoformat(child.name))
+            except ValueError:
+                continue
+    return sorted(found)
+
+
+def _chunks(rows: Iterable[TextRow], source_file: str) -> Iterator[pa.Table]:
+    buffer: dict[str, list] = {name: [] for name in _BATCH_SCHEMA.names}
+    for row in rows:
+        buffer["source_file"].append(source_file)
+        buffer["row_number"].append(row.row_number)
+        buffer["malformed"].append(row.malformed)
+        buffer["raw_record"].append(row.raw_record)
+        for column in USAGE_COLUMNS:
+            buffer[column].append(row.values.get(column))
+        if len(buffer["row_number"]) >= CHUNK_ROWS:
+            yield pa.table(buffer, schema=_BATCH_SCHEMA)
+            buffer = {name: [] for name in _BATCH_SCHEMA.names}
+    if buffer["row_number"]:
+        yield pa.table(buffer, schema=_BATCH_SCHEMA)
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _parquet_as_text(column: str, duck_type: str) -> str:
+    """A Parquet column as the text SPEC §2 says it stands for."""
+    col = _quote(column)
+    if duck_type == "TIMESTAMP WITH TIME ZONE":
+        return f"strftime(timezone('UTC', {col}), '%Y-%m-%dT%H:%M:%S.%fZ')"
+    if duck_type.startswith("TIMESTAMP"):
+        return f"strftime({col}::timestamp, '%Y-%m-%dT%H:%M:%S.%f')"
+    # DOUBLE casts to its shortest round-trip repr; DECIMAL to its exact digits.
+    return f"{col}::varchar"
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> None:
+    described = con.execute(
+        "select column_name, column_type from (describe select * from read_parquet(?))",
+        [str(path)],
+    ).fetchall()
+    by_name: dict[str, tuple[str, str]] = {}
+    for name, duck_type in described:
+        key = normalise_header(name)
+        if key in USAGE_COLUMNS and key in by_name:
+            raise UnreadableFile(f"duplicate_columns: {key}")
+        by_name[key] = (name, duck_type)
+    missing = [c for c in USAGE_COLUMNS if c not in by_name]
+    if missing:
+        raise UnreadableFile(f"missing_columns: {', '.join(missing)}")
+    selects = ", ".join(_parquet_as_text(*by_name[c]) for c in USAGE_COLUMNS)
+    con.execute(
+        f"""insert into _batch
+            select ?, file_row_number + 1, false, null, {selects}
+            from read_parquet(?, file_row_number = true)""",
+        [source_file, str(path)],
+    )
+
+
+def _load_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> None:
+    suffix = path.suffix.lower()
+    if suffix == ".parquet":
+        try:
+            _load_parquet(con, path, source_file)
+        except duckdb.Error as exc:
+            raise UnreadableFile(f"unreadable_parquet: {str(exc).splitlines()[0]}") from exc
+        return
+    if suffix == ".csv":
+        rows = read_csv_rows(path, USAGE_COLUMNS, USAGE_COLUMNS)
+    elif suffix == ".ndjson":
+        rows = read_ndjson_rows(path, USAGE_COLUMNS)
+    else:
+        raise UnreadableFile("unsupported_file_type: expected .csv, .ndjson or .parquet")
+    for chunk in _chunks(rows, source_file):
+        con.register("_chunk", chunk)
+        con.execute("insert into _batch select * from _chunk")
+        con.unregister("_chunk")
+
+
+def _trimmed(column: str) -> str:
+    return f"nullif(trim({column}, chr(32) || chr(9) || chr(10) || chr(13)), '')"
+
+
+_VALIDATE_SQL = f"""
+create or replace temp table _checked as
+with cleaned as (
+    select
+        b.*,
+        {_trimmed('event_id')} as eid,
+        {_trimmed('tenant_id')} as tid,
+        {_trimmed('metric')} as met,
+        {_trimmed('quantity')} as qty,
+        {_trimmed('occurred_at')} as ts
+    from _batch b
+),
+parsed as (
+    select
+        c.*,
+        regexp_extract(c.ts, '{_TIMESTAMP_PATTERN}', ['d', 'h', 'mi', 's', 'f', 'tz']) as tsp,
+        try_cast(c.qty as decimal(38, 6)) as quantity_value
+    from cleaned c
+),
+timed as (
+    select
+        p.*,
+        case when regexp_full_match(p.ts, '{_TIMESTAMP_PATTERN}') then
+            try_cast(
+                tsp.d || ' ' || tsp.h || ':' || tsp.mi || ':'
+                || coalesce(nullif(tsp.s, ''), '00') || left(tsp.f, 7)
+                as timestamp
+            )
+            - to_minutes(
+                case when tsp.tz in ('', 'Z') then 0
+                     else (case when left(tsp.tz, 1) = '-' then -1 else 1 end)
+                          * (cast(substr(tsp.tz, 2, 2) as integer) * 60
+                             + cast(right(tsp.tz, 2) as integer))
+                end
+            )
+        end as occurred_utc
+    from parsed p
+),
+reasoned as (
+    select
+        t.*,
+        cast(t.occurred_utc as date) as usage_date,
+        case
+            when t.malformed or (t.eid is not null and not regexp_full_match(t.eid, '{ID_PATTERN}'))
+                then 'malformed_row'
+            when t.eid is null or t.tid is null or t.met is null or t.qty is null or t.ts is null
+                then 'missing_field'
+            when not regexp_full_match(t.qty, '{_QUANTITY_PATTERN}')
+                 or t.quantity_value is null
+                 or regexp_matches(t.qty, '^-[0.]*[1-9]')
+                 or t.quantity_value > {MAX_QUANTITY}
+                then 'bad_quantity'
+            when t.occurred_utc is null then 'bad_timestamp'
+            when cast(t.occurred_utc as date) > $landing_date::date then 'future_timestamp'
+            when $billing_start::date is not null and cast(t.occurred_utc as date) < $billing_start::date
+                then 'before_billing_start'
+            when t.tid not in (select tenant_id from raw.tenants where tenant_id is not null)
+                then 'unknown_tenant'
+            when t.met not in (select unnest($metrics::varchar[])) then 'unknown_metric'
+        end as early_reason
+    from timed t
+),
+candidates as (
+    select
+        r.*,
+        row_number() over (partition by r.eid order by r.source_file, r.row_number) as copy_rank,
+        first_value(struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc))
+            over (partition by r.eid order by r.source_file, r.row_number) as first_copy
+    from reasoned r
+    where r.early_reason is null
+),
+earlier as (
+    select e.event_id, any_value(struct_pack(
+        tid := e.tenant_id, met := e.metric, q := e.quantity, at := e.occurred_at)) as accepted
+    from raw.usage_events e
+    where e.landing_date <> $landing_date::date
+      and e.event_id in (select eid from candidates)
+    group by e.event_id
+)
+select
+    r.*,
+    case
+        when r.early_reason is not null then r.early_reason
+        when x.event_id is not null or c.copy_rank > 1 then 'duplicate_event'
+    end as reason,
+    case
+        when x.event_id is not null then
+            struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc)
+            is distinct from x.accepted
+        when c.copy_rank > 1 then
+            struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc)
+            is distinct from c.first_copy
+    end as payload_differs
+from reasoned r
+left join candidates c using (source_file, row_number)
+left join earlier x on x.event_id = r.eid and r.early_reason is null
+"""
+
+_WRITE_STATEMENTS = (
+    "delete from raw.usage_events where landing_date = $landing_date",
+    "delete from raw.usage_rejects where landing_date = $landing_date",
+    "delete from raw.rejected_files where landing_date = $landing_date",
+    "delete from raw.usage_partitions where landing_date = $landing_date",
+    """insert into raw.usage_events
+    select $landing_date, eid, tid, met, quantity_value, occurred_utc, usage_date,
+           source_file, row_number
+    from _checked where reason is null
+    order by source_file, row_number""",
+    """insert into raw.usage_rejects
+    select $landing_date, source_file, row_number, reason, payload_differs,
+           event_id, tenant_id, metric, quantity, occurred_at, raw_record
+    from _checked where reason is not null
+    order by source_file, row_number""",
+)
+
+
+def ingest_usage_partition(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    landing_date: date,
+    known_metrics: Sequence[str],
+    billing_start: date | None,
+) -> PartitionResult:
+    """Replace the raw rows of one landing date with a fresh read of its folder."""
+    ensure_raw_schema(con)
+    result = PartitionResult(landing_date)
+    folder = usage_folder(landing_dir, landing_date)
+    con.execute(
+        "create or replace temp table _batch ("
+        + ", ".join(f"{f.name} {_duck_type(f.type)}" for f in _BATCH_SCHEMA)
+        + ")"
+    )
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
+    for path in files:
+        source_file = path.relative_to(landing_dir).as_posix()
+        result.files_read += 1
+        try:
+            _load_file(con, path, source_file)
+        except UnreadableFile as exc:
+            con.execute("delete from _batch where source_file = ?", [source_file])
+            result.rejected_files.append((source_file, str(exc)))
+
+    params = {
+        "landing_date": landing_date,
+        "billing_start": billing_start,
+        "metrics": list(known_metrics),
+    }
+    con.execute(_VALIDATE_SQL, params)
+    counts = dict(con.execute("select coalesce(reason, ''), count(*) from _checked group by 1").fetchall())
+    result.rows_accepted = counts.pop("", 0)
+    result.rejects_by_reason = dict(sorted(counts.items(), key=lambda kv: REJECT_REASONS.index(kv[0])))
+    result.rows_read = con.execute("select count(*) from _batch").fetchone()[0]
+
+    con.execute("begin")
+    try:
+        for statement in _WRITE_STATEMENTS:
+            con.execute(statement, {"landing_date": landing_date})
+        for path, reason in result.rejected_files:
+            con.execute("insert into raw.rejected_files values (?, ?, ?)", [landing_date, path, reason])
+        con.execute(
+            "insert into raw.usage_partitions values (?, ?, ?, ?, ?, ?, current_localtimestamp())",
+            [landing_date, result.files_read, len(result.rejected_files), result.rows_read,
+             result.rows_accepted, result.rows_rejected],
+        )
+        con.execute("commit")
+    except Exception:
+        con.execute("rollback")
+        raise
+    finally:
+        con.execute("drop table if exists _batch; drop table if exists _checked")
+    return result
+
+
+def _duck_type(arrow_type: pa.DataType) -> str:
+    if arrow_type == pa.int64():
+        return "bigint"
+    if arrow_type == pa.bool_():
+        return "boolean"
+    return "varchar"
+
+
+def reject_reason_counts(results: Iterable[PartitionResult]) -> dict[str, int]:
+    total: Counter[str] = Counter()
+    for r in results:
+        total.update(r.rejects_by_reason)
+    return {reason: total[reason] for reason in REJECT_REASONS if total[reason]}
