@@ -166,7 +166,6 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
 ingest_job = dg.define_asset_job(
     "ingest_job",
     selection=dg.AssetSelection.assets(account_files, usage_events),
-    partitions_def=landing_dates,
     description="Load account files, then validate and load the selected landing dates.",
 )
 

@@ -1,0 +1,49 @@
+# Every target sets itself up: `make run` and `make test` work on a fresh clone.
+VENV := .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+MANIFEST := dbt/target/manifest.json
+
+# The default sample: one year from this month, with a go-live of its first month.
+SAMPLE_START ?= 2025-01
+SAMPLE_THROUGH ?= 2025-12
+LANDING_DIR ?= data/landing
+
+.PHONY: install manifest run test dev sample clean lock
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(BIN)/pip install -q "uv==$(UV_VERSION)"
+	$(BIN)/uv pip install -q --python $(PY) -r requirements.lock
+	$(BIN)/uv pip install -q --python $(PY) --no-deps -e .
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+# dbt parses once here, so nothing parses at import time in Dagster.
+manifest: $(STAMP)
+	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+
+$(LANDING_DIR)/accounts/partners.csv: | $(STAMP)
+	$(BIN)/partner-billing sample --landing $(LANDING_DIR) --start $(SAMPLE_START)
+
+sample: $(LANDING_DIR)/accounts/partners.csv
+
+run: manifest sample
+	BILLING_START=$${BILLING_START:-$(SAMPLE_START)} $(BIN)/partner-billing run --through $(SAMPLE_THROUGH) --landing $(LANDING_DIR)
+
+test: manifest
+	$(BIN)/pytest -q
+
+dev: manifest
+	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
+	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
+
+lock:
+	$(BIN)/uv pip compile pyproject.toml --extra dev -q -o requirements.lock --python-version 3.11
+
+clean:
+	rm -rf data dbt/target dbt/logs .dagster_home

@@ -1,0 +1,98 @@
+"""The ingest job through Dagster, as the CLI and the schedules run it."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+
+import dagster as dg
+import duckdb
+import pytest
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
+
+from dagster_project.defs.ingest.definitions import ingest_job, account_files, usage_events, daily_ingest_schedule
+from dagster_project.defs.settings import PipelineSettings
+from dagster_project.duckdb_files import DuckDBFileLocked, connect
+from dagster_project.replay import contiguous_ranges
+from tests.landing import USAGE_HEADER, write_accounts, write_csv
+
+
+def _settings(tmp_path) -> PipelineSettings:
+    return PipelineSettings(
+        landing_dir=str(tmp_path / "landing"), warehouse_path=str(tmp_path / "w.duckdb"),
+        ledger_path=str(tmp_path / "l.duckdb"), analytics_path=str(tmp_path / "a.duckdb"),
+        exports_dir=str(tmp_path / "exports"),
+    )
+
+
+def _run_range(settings, start, end):
+    defs = dg.Definitions(assets=[account_files, usage_events], jobs=[ingest_job], resources={"settings": settings})
+    return defs.resolve_job_def("ingest_job").execute_in_process(
+        tags={ASSET_PARTITION_RANGE_START_TAG: start, ASSET_PARTITION_RANGE_END_TAG: end}, raise_on_error=False
+    )
+
+
+def test_one_run_ingests_a_range_of_landing_dates_and_reports_checks(tmp_path):
+    settings = _settings(tmp_path)
+    landing = tmp_path / "landing"
+    write_accounts(landing)
+    write_csv(landing / "usage/2025-01-01/u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-01T01:00Z"]])
+    write_csv(landing / "usage/2025-01-03/u.csv", USAGE_HEADER, [["e2", "t1", "api_calls", "1", "2025-01-03T01:00Z"],
+                                                                 ["e3", "t7", "api_calls", "1", "2025-01-03T01:00Z"]])
+    (landing / "usage/2025-01-03/x.parquet").write_bytes(b"PAR1garbage")
+
+    result = _run_range(settings, "2025-01-01", "2025-01-03")
+
+    assert result.success
+    checks = {e.check_name: e for e in result.get_asset_check_evaluations()}
+    assert checks["rows_read_equal_accepted_plus_rejected"].passed
+    reject_check = checks["no_rejected_rows_or_files"]
+    assert not reject_check.passed and reject_check.severity == dg.AssetCheckSeverity.WARN
+    assert "usage/2025-01-03/x.parquet" in reject_check.metadata["rejected_files"].value
+    assert reject_check.metadata["rejected_rows_by_reason"].value == {"unknown_tenant": 1}
+    with duckdb.connect(settings.warehouse_path, read_only=True) as con:
+        assert con.execute("select landing_date, rows_read, rows_accepted, rows_rejected, files_rejected from raw.usage_partitions order by 1").fetchall() == [
+            (date(2025, 1, 1), 1, 1, 0, 0), (date(2025, 1, 2), 0, 0, 0, 0), (date(2025, 1, 3), 2, 1, 1, 1),
+        ]
+
+
+def test_an_unusable_accounts_file_fails_the_run_before_usage_is_read(tmp_path):
+    settings = _settings(tmp_path)
+    write_accounts(tmp_path / "landing")
+    (tmp_path / "landing/accounts/tenants.csv").write_text("tenant_id,name\nt1,x\n")
+    result = _run_range(settings, "2025-01-01", "2025-01-01")
+    assert not result.success
+    assert not (tmp_path / "w.duckdb").exists() or "usage_events" not in str(
+        duckdb.connect(str(tmp_path / "w.duckdb")).execute("select table_name from information_schema.tables").fetchall()
+    )
+
+
+def test_the_daily_schedule_ingests_the_day_that_just_ended_with_a_run_key():
+    context = dg.build_schedule_context(scheduled_execution_time=datetime(2025, 3, 2, 0, 30, tzinfo=timezone.utc))
+    request = daily_ingest_schedule(context)
+    assert request.partition_key == "2025-03-01"
+    assert request.run_key == "daily-ingest-2025-03-01"
+
+
+def test_contiguous_ranges_group_dates_for_single_run_backfills():
+    d = lambda s: date.fromisoformat(s)  # noqa: E731
+    assert contiguous_ranges([d("2025-01-03"), d("2025-01-01"), d("2025-01-02"), d("2025-01-05"), d("2025-01-05")]) == [
+        (d("2025-01-01"), d("2025-01-03")), (d("2025-01-05"), d("2025-01-05")),
+    ]
+
+
+def test_a_file_locked_by_another_process_is_reported_in_one_sentence_naming_it(tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    path = tmp_path / "w.duckdb"
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb,time; c=duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)"],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(DuckDBFileLocked) as error:
+            with connect(path, attempts=2, wait_seconds=0.1):
+                pass
+        assert str(error.value).startswith(f"The DuckDB file {path} is locked by another process")
+    finally:
+        holder.kill()

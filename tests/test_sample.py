@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import hashlib
+
+import duckdb
+
+from ingest.sample import SampleSpec, write_sample
+
+SMALL = SampleSpec(seed=3, partners=8, tenants=40, months=3, start="2025-01", events_per_tenant_day=4)
+
+
+def _digest(root) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_sample_is_byte_identical_for_the_same_seed(tmp_path):
+    write_sample(tmp_path / "a", SMALL)
+    write_sample(tmp_path / "b", SMALL)
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+
+
+def test_the_sample_has_hierarchy_direct_tenants_all_formats_and_late_usage(tmp_path):
+    counts = write_sample(tmp_path, SMALL)
+    assert counts["tenants"] == 40 and counts["partners"] == 8
+    partners = (tmp_path / "accounts/partners.csv").read_text().splitlines()
+    assert any(",P001,true," in line for line in partners)  # P002 billed via its parent
+    assert any(",P002,true," in line for line in partners)  # P004 via P002, hence via P001
+    suffixes = {p.suffix for p in (tmp_path / "usage").rglob("*.*")}
+    assert suffixes == {".csv", ".ndjson", ".parquet"}
+    late = sorted((tmp_path / "usage").rglob("late-2025-01-31.*"))
+    assert [p.parent.name for p in late] == ["2025-02-03"]
+    total = duckdb.sql(
+        f"select count(*) from read_parquet('{tmp_path}/usage/*/*.parquet')"
+    ).fetchall()[0][0]
+    assert 0 < total < counts["events"]
