@@ -86,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"partner-billing run failed: {exc}", file=sys.stderr)
         return 1
     print(f"closed months: {', '.join(report.closed_months) or 'none (all already closed)'}")
+    if report.refreshed_month:
+        print(f"rebuilt the marts as of the {report.refreshed_month} close; nothing emitted")
     print(_summary(PipelineSettings.from_env()))
     return 0
 

@@ -2,14 +2,17 @@
 
 import dagster as dg
 
-from dagster_project.defs import ingest
-from dagster_project.defs.settings import PipelineSettings
+from dagster_project.defs import close, ingest, warehouse
+from dagster_project.defs.settings import PipelineSettings, normalise_path_variables
 
 
 def build_definitions() -> dg.Definitions:
+    normalise_path_variables()
     return dg.Definitions.merge(
         dg.Definitions(resources={"settings": PipelineSettings.from_env()}),
         ingest.defs(),
+        warehouse.defs(),
+        close.defs(),
     )
 
 

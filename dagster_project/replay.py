@@ -16,6 +16,7 @@ from pathlib import Path
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
+from dagster_project.defs.close.emission import closed_months
 from dagster_project.defs.partitions import landing_dates
 from dagster_project.defs.settings import PipelineSettings
 from ingest.usage import landed_dates
@@ -28,6 +29,7 @@ class BlockingCheckFailed(RuntimeError):
 @dataclass
 class ReplayReport:
     closed_months: list[str] = field(default_factory=list)
+    refreshed_month: str | None = None
     ingest_runs: int = 0
 
 
@@ -134,9 +136,20 @@ def replay(defs: dg.Definitions, through: str) -> ReplayReport:
     if not landed:
         raise BlockingCheckFailed(f"no usage folders under {settings.landing_dir}/usage")
     first = settings.billing_start_date or month_start(landed[0])
+    closed = closed_months(Path(settings.ledger_path))
+    if closed:
+        first = max(first, next_month(closed[-1]))
     inst = instance()
     report = ReplayReport()
     for month in months_between(first, parse_month(through)):
         ingest_through(defs, inst, settings, next_month(month), report)
+        run_job(defs, "close_job", inst, {"dagster/partition": month.isoformat()})
         report.closed_months.append(month.strftime("%Y-%m"))
+    if not report.closed_months and closed:
+        # Nothing to close: rebuild the warehouse as of the latest close (after
+        # a deleted warehouse, say); the emission sees the month closed and adds nothing.
+        latest = closed[-1]
+        ingest_through(defs, inst, settings, next_month(latest), report)
+        run_job(defs, "close_job", inst, {"dagster/partition": latest.isoformat()})
+        report.refreshed_month = latest.strftime("%Y-%m")
     return report

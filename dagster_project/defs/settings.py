@@ -33,6 +33,19 @@ ENV_DEFAULTS = {
 }
 
 
+PATH_VARIABLES = ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR")
+
+
+def normalise_path_variables() -> None:
+    """Make every path variable absolute, relative to where the process started.
+
+    dbt runs as a subprocess from the dbt/ folder and reads the same variables
+    through env_var, so both must see the same absolute file.
+    """
+    for name in PATH_VARIABLES:
+        os.environ[name] = str(Path(env(name)).resolve())
+
+
 def env(name: str) -> str:
     return os.environ.get(name, "").strip() or ENV_DEFAULTS[name]
 

@@ -165,8 +165,9 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
 
 ingest_job = dg.define_asset_job(
     "ingest_job",
-    selection=dg.AssetSelection.assets(account_files, usage_events),
-    description="Load account files, then validate and load the selected landing dates.",
+    # dagster-dbt turns the dbt tag `daily` into this asset tag: the incremental daily grain.
+    selection=dg.AssetSelection.assets(account_files, usage_events) | dg.AssetSelection.tag("daily", ""),
+    description="Load account files, validate and load the selected landing dates, update the daily grain.",
 )
 
 

@@ -1,0 +1,127 @@
+"""Record a close: copy the checked proposed lines into the ledger, once.
+
+Nothing is computed here. The proposed lines and statement rows come from the
+marts exactly as dbt built and tested them; this step only enforces the close
+order (SPEC §5.6) and appends lines, statement rows, the account snapshots and
+the close record in a single ledger transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from dagster_project.duckdb_files import connect
+
+LINE_COLUMNS = (
+    "invoice_period, billing_account_id, billing_account_type, line_key, line_type, adjusts_period, "
+    "metric, description, quantity, unit_price, amount_minor, currency, tier"
+)
+STATEMENT_COLUMNS = (
+    "line_key, invoice_period, billing_account_id, service_period, line_type, metric, partner_id, "
+    "tenant_id, quantity, currency, tier, list_unit_price, wholesale_unit_price, retail_unit_price, "
+    "wholesale_amount_minor, retail_amount_minor, margin_amount_minor"
+)
+PARTNER_COLUMNS = "partner_id, name, parent_partner_id, bills_via_parent, currency, country, tier_floor, stripe_customer_id"
+TENANT_COLUMNS = "tenant_id, name, currency, country, external_ref, stripe_customer_id, created_at"
+
+
+class CloseRefused(RuntimeError):
+    """The month cannot be closed now; the message says why."""
+
+
+@dataclass
+class Emission:
+    close_month: date
+    already_closed: bool = False
+    lines: int = 0
+    statement_rows: int = 0
+    adjustments: int = 0
+    totals_minor_by_currency: dict[str, int] = field(default_factory=dict)
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+def check_close_order(closed: list[date], month: date) -> bool:
+    """True when `month` is already closed; raises when it may not be closed now."""
+    if month in closed:
+        return True
+    if closed and month < max(closed):
+        raise CloseRefused(f"{month:%Y-%m} is before the latest closed month {max(closed):%Y-%m} and is never closed")
+    if closed and month != next_month(max(closed)):
+        raise CloseRefused(f"close {next_month(max(closed)):%Y-%m} before {month:%Y-%m}")
+    return False
+
+
+def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str) -> Emission:
+    result = Emission(month)
+    with connect(ledger_path) as con:
+        closed = [r[0] for r in con.execute("select close_month from main.closes order by 1").fetchall()]
+        if check_close_order(closed, month):
+            result.already_closed = True
+            return result
+        con.execute(f"attach '{warehouse_path}' as wh (read_only)")
+        periods = {r[0] for r in con.execute("select distinct invoice_period from wh.marts.fct_proposed_invoice_lines").fetchall()}
+        if periods - {month}:
+            raise CloseRefused(f"the proposed lines are for {sorted(periods)}, not {month:%Y-%m}: rebuild the marts for this month")
+        clash = con.execute(
+            "select count(*) from wh.marts.fct_proposed_invoice_lines p join main.invoice_lines l using (line_key)"
+        ).fetchone()[0]
+        if clash:
+            raise CloseRefused(f"{clash} proposed line keys are already in the ledger")
+        con.execute("begin")
+        try:
+            emitted_at = datetime.now(UTC).replace(tzinfo=None)
+            con.execute(
+                f"insert into main.invoice_lines ({LINE_COLUMNS}, emitted_at, run_id) "
+                f"select {LINE_COLUMNS}, ?, ? from wh.marts.fct_proposed_invoice_lines",
+                [emitted_at, run_id],
+            )
+            con.execute(
+                f"insert into main.statement_rows ({STATEMENT_COLUMNS}, emitted_at, run_id) "
+                f"select {STATEMENT_COLUMNS}, ?, ? from wh.marts.fct_proposed_statement_rows",
+                [emitted_at, run_id],
+            )
+            con.execute(
+                f"insert into main.partner_snapshots (close_month, {PARTNER_COLUMNS}) "
+                f"select ?, {PARTNER_COLUMNS} from wh.marts.dim_partners",
+                [month],
+            )
+            con.execute(
+                f"insert into main.tenant_snapshots (close_month, {TENANT_COLUMNS}) "
+                f"select ?, {TENANT_COLUMNS} from wh.marts.dim_tenants",
+                [month],
+            )
+            counts = con.execute(
+                "select (select count(*) from wh.marts.fct_proposed_invoice_lines), "
+                "(select count(*) from wh.marts.fct_proposed_statement_rows), "
+                "(select count(*) from wh.marts.fct_proposed_invoice_lines where line_type = 'adjustment')"
+            ).fetchone()
+            result.lines, result.statement_rows, result.adjustments = counts
+            con.execute(
+                "insert into main.closes values (?, ?, ?, ?, ?)",
+                [month, emitted_at, run_id, result.lines, result.statement_rows],
+            )
+            result.totals_minor_by_currency = dict(con.execute(
+                "select currency, sum(amount_minor)::bigint from wh.marts.fct_proposed_invoice_lines group by 1 order by 1"
+            ).fetchall())
+            con.execute("commit")
+        except Exception:
+            con.execute("rollback")
+            raise
+    return result
+
+
+def closed_months(ledger_path: Path) -> list[date]:
+    if not ledger_path.exists():
+        return []
+    with connect(ledger_path, read_only=True) as con:
+        exists = con.execute(
+            "select count(*) from information_schema.tables where table_name = 'closes'"
+        ).fetchone()[0]
+        if not exists:
+            return []
+        return [r[0] for r in con.execute("select close_month from main.closes order by 1").fetchall()]

@@ -1,0 +1,62 @@
+{# Every rounding and minor-unit conversion of the project lives here. #}
+
+{% macro close_month() -%}
+    {%- if var('close_month') -%}
+        date '{{ var("close_month") }}'
+    {%- else -%}
+        cast(date_trunc('month', current_date) - interval 1 month as date)
+    {%- endif -%}
+{%- endmacro %}
+
+{# The close date of the month being closed: the first day of the next month. #}
+{% macro close_date() -%}
+    cast({{ close_month() }} + interval 1 month as date)
+{%- endmacro %}
+
+{# 10^exponent as an exact decimal factor (exponent 0..3). #}
+{% macro minor_factor(exponent) -%}
+    (case {{ exponent }} when 0 then 1::decimal(4, 0) when 1 then 10::decimal(4, 0)
+        when 2 then 100::decimal(4, 0) when 3 then 1000::decimal(4, 0) end)
+{%- endmacro %}
+
+{# quantity x unit price x 10^e, exact (no rounding): a DECIMAL with scale 22. #}
+{% macro exact_minor(quantity, unit_price, exponent) -%}
+    (cast({{ quantity }} as decimal(38, 6)) * cast({{ unit_price }} as decimal(38, 16)) * {{ minor_factor(exponent) }})
+{%- endmacro %}
+
+{# ROUND_HALF_UP(quantity x unit price x 10^e), rounded once. DuckDB's round of a
+   DECIMAL rounds half away from zero, which is half-up for these non-negative products. #}
+{% macro amount_minor(quantity, unit_price, exponent) -%}
+    cast(round({{ exact_minor(quantity, unit_price, exponent) }}) as bigint)
+{%- endmacro %}
+
+{# An amount in minor units as a decimal in major units, for display. #}
+{% macro minor_to_major(amount_minor, exponent) -%}
+    (cast({{ amount_minor }} as decimal(38, 0)) * (case {{ exponent }} when 0 then 1::decimal(5, 3)
+        when 1 then 0.1::decimal(5, 3) when 2 then 0.01::decimal(5, 3) when 3 then 0.001::decimal(5, 3) end))
+{%- endmacro %}
+
+{# Wholesale = list x (1 - discount_pct/100), exact: multiplying by 0.01 keeps
+   DECIMAL, where dividing would turn into DOUBLE. #}
+{% macro discounted(list_price, discount_pct) -%}
+    cast({{ list_price }} * (100 - {{ discount_pct }}) * 0.01 as decimal(38, 16))
+{%- endmacro %}
+
+{# A non-negative DECIMAL(.,6) divided by a positive integer, rounded half-up to
+   6 decimals, in integer micro-units (DuckDB's DECIMAL / INTEGER is DOUBLE). #}
+{% macro divide_half_up_6(numerator, divisor) -%}
+    (cast((cast(round({{ numerator }} * 1000000) as hugeint) * 2 + {{ divisor }}) // (2 * {{ divisor }}) as decimal(38, 0)) * 0.000001::decimal(7, 6))
+{%- endmacro %}
+
+{# An amount in minor units of one currency converted into minor units of the
+   reporting currency (EUR) at a rate, rounded half-up (half away from zero for refunds). #}
+{% macro to_reporting_minor(amount_minor, exponent, rate, reporting_exponent=2) -%}
+    cast(round(cast({{ amount_minor }} as decimal(38, 0)) * {{ rate }}
+        * (case {{ reporting_exponent }} - {{ exponent }} when -1 then 0.1::decimal(5, 1)
+            when 0 then 1::decimal(5, 1) when 1 then 10::decimal(5, 1) when 2 then 100::decimal(5, 1)
+            when 3 then 1000::decimal(5, 1) end)) as bigint)
+{%- endmacro %}
+
+{% macro period_key(month_date) -%}
+    strftime({{ month_date }}, '%Y-%m')
+{%- endmacro %}

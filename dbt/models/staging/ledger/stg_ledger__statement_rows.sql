@@ -1,0 +1,21 @@
+select
+    line_key,
+    invoice_period,
+    billing_account_id,
+    service_period,
+    line_type,
+    metric,
+    partner_id,
+    tenant_id,
+    quantity,
+    currency,
+    tier,
+    list_unit_price,
+    wholesale_unit_price,
+    retail_unit_price,
+    wholesale_amount_minor,
+    retail_amount_minor,
+    margin_amount_minor,
+    emitted_at,
+    run_id
+from {{ source('ledger', 'statement_rows') }}
