@@ -7,8 +7,10 @@ definitions load, so the CLI and `dagster dev` read configuration the same way.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.sample import SampleSpec, write_sample
@@ -80,8 +82,15 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_project.defs.settings import PipelineSettings
     from dagster_project.replay import BlockingCheckFailed, replay
 
+    defs = build_definitions()
+    log_path = Path(os.environ["WAREHOUSE_PATH"]).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    progress = sys.stdout
+    print(f"full log: {log_path}")
     try:
-        report = replay(build_definitions(), args.through)
+        # dbt's own log goes to stdout through dagster-dbt; keep it in the log file.
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            report = replay(defs, args.through, on_progress=lambda line: print(line, file=progress, flush=True))
     except BlockingCheckFailed as exc:
         print(f"partner-billing run failed: {exc}", file=sys.stderr)
         return 1

@@ -8,7 +8,7 @@ import dagster as dg
 from dagster_project.defs.close.emission import emit_close
 from dagster_project.defs.partitions import service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
-from dagster_project.defs.warehouse.definitions import close_dbt_models, reporting_dbt_models
+from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN, close_dbt_models, reporting_dbt_models
 from dagster_project.defs.warehouse.translator import LEDGER_EMISSION
 
 PROPOSED = [dg.AssetKey(["marts", name]) for name in
@@ -19,13 +19,14 @@ PROPOSED = [dg.AssetKey(["marts", name]) for name in
     key=LEDGER_EMISSION,
     deps=PROPOSED,
     partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
     group_name="close",
     pool=DUCKDB_POOL,
     description="Appends the checked proposed lines, statement rows and account snapshots of the month to the ledger, once.",
 )
 def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     month = date.fromisoformat(context.partition_key)
-    emission = emit_close(Path(settings.warehouse_path), Path(settings.ledger_path), month, context.run_id)
+    emission = emit_close(Path(settings.warehouse_path), Path(settings.ledger_path), month, context.run.run_id)
     if emission.already_closed:
         context.log.info(f"{month:%Y-%m} is already closed; nothing emitted")
     return dg.MaterializeResult(

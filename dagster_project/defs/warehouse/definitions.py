@@ -23,6 +23,8 @@ from dagster_project.defs.warehouse.project import dbt_project
 from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
+# Months close one at a time, in order: never several in one run.
+ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 @dbt_assets(
@@ -46,6 +48,7 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     exclude=CLOSE_EXCLUSION,
     dagster_dbt_translator=translator,
     partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
     name="close_dbt_models",
     pool=DUCKDB_POOL,
 )
@@ -59,6 +62,7 @@ def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     select=REPORTING_SELECTION,
     dagster_dbt_translator=translator,
     partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
     name="reporting_dbt_models",
     pool=DUCKDB_POOL,
 )

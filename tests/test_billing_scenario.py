@@ -1,0 +1,155 @@
+"""The hand-computed scenario of tests/scenario.py, end to end through
+`partner-billing run` (Dagster jobs, real dbt, real DuckDB files)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from decimal import Decimal as D
+
+import duckdb
+import pytest
+
+from dagster_project.cli import main
+from tests.scenario import write_scenario
+
+JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
+
+
+@pytest.fixture(scope="module")
+def billed(tmp_path_factory):
+    root = tmp_path_factory.mktemp("scenario")
+    write_scenario(root / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR", "BILLING_START", "DAGSTER_HOME"):
+            mp.delenv(name, raising=False)
+        mp.chdir(root)
+        args = ["run", "--through", "2025-02", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
+                "--analytics", "a.duckdb", "--exports", "exports"]
+        assert main(args) == 0
+        yield root, args
+
+
+def _ledger(root, sql):
+    with duckdb.connect(str(root / "l.duckdb"), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _lines(root, period):
+    return _ledger(root, f"""
+        select line_key, quantity, unit_price, amount_minor, currency, tier
+        from invoice_lines where invoice_period = '{period}' order by line_key""")
+
+
+def test_january_lines_are_billed_exactly_as_computed_by_hand(billed):
+    root, _ = billed
+    assert _lines(root, JAN) == [
+        ("partner:PA:2025-01:usage:active_users:", D("550"), D("8.40"), 462000, "eur", "Certified"),
+        ("partner:PA:2025-01:usage:api_calls:", D("4346"), D("0.00084"), 365, "eur", "Certified"),
+        ("partner:PA:2025-01:usage:compute_minutes:", D("3"), D("0.0245"), 7, "eur", "Certified"),
+        ("partner:PA:2025-01:usage:storage_gb:", D("1.645161"), D("0.175"), 29, "eur", "Certified"),
+        ("partner:PC:2025-01:usage:active_users:", D("10"), D("9.10"), 9100, "usd", "Certified"),
+        ("partner:PC:2025-01:usage:api_calls:", D("3000"), D("0.0005"), 150, "usd", "Certified"),
+        ("tenant:td1:2025-01:usage:compute_minutes:", D("12.345"), D("0.26"), 321, "dkk", None),
+        ("tenant:tj1:2025-01:usage:api_calls:", D("1234.5"), D("0.19"), 235, "jpy", None),
+        ("tenant:tm:2025-01:usage:api_calls:", D("100"), D("0.0012"), 12, "eur", None),
+    ]
+
+
+def test_january_statement_rows_split_each_line_by_largest_remainder(billed):
+    root, _ = billed
+    rows = _ledger(root, f"""
+        select line_key, tenant_id, partner_id, quantity, wholesale_amount_minor, retail_amount_minor,
+               margin_amount_minor, retail_unit_price
+        from statement_rows where invoice_period = '{JAN}' order by line_key, tenant_id""")
+    assert rows == [
+        ("partner:PA:2025-01:usage:active_users:", "ta1", "PA", D("400"), 336000, 400000, 64000, D("10")),
+        ("partner:PA:2025-01:usage:active_users:", "ta2", "PB", D("150"), 126000, 180000, 54000, D("12")),
+        ("partner:PA:2025-01:usage:api_calls:", "ta1", "PA", D("3345"), 281, 401, 120, D("0.0012")),
+        ("partner:PA:2025-01:usage:api_calls:", "ta2", "PB", D("1001"), 84, 120, 36, D("0.0012")),
+        ("partner:PA:2025-01:usage:compute_minutes:", "ta1", "PA", D("1.5"), 4, 5, 1, D("0.035")),
+        ("partner:PA:2025-01:usage:compute_minutes:", "ta2", "PB", D("1.5"), 3, 5, 2, D("0.035")),
+        ("partner:PA:2025-01:usage:storage_gb:", "ta1", "PA", D("1.645161"), 29, 41, 12, D("0.25")),
+        ("partner:PC:2025-01:usage:active_users:", "tc1", "PC", D("10"), 9100, 13000, 3900, D("13")),
+        ("partner:PC:2025-01:usage:api_calls:", "tc1", "PC", D("3000"), 150, 390, 240, D("0.0013")),
+    ]
+
+
+def test_late_usage_that_lifts_the_tier_adjusts_january_in_february(billed):
+    root, _ = billed
+    assert _lines(root, FEB) == [
+        ("partner:PA:2025-02:adjustment:active_users:2025-01", D("450"), D("7.20"), 258000, "eur", "Premier"),
+        ("partner:PA:2025-02:adjustment:api_calls:2025-01", D("0"), D("0.00072"), -52, "eur", "Premier"),
+        ("partner:PA:2025-02:adjustment:compute_minutes:2025-01", D("0"), D("0.021"), -1, "eur", "Premier"),
+        ("partner:PA:2025-02:adjustment:storage_gb:2025-01", D("0"), D("0.15"), -4, "eur", "Premier"),
+        ("partner:PA:2025-02:usage:active_users:", D("10"), D("10.20"), 10200, "eur", "Registered"),
+    ]
+    assert _ledger(root, f"select adjusts_period, description from invoice_lines where line_key like '%adjustment:api_calls%'") == [
+        (JAN, "Adjustment for 2025-01: api_calls (call), Premier tier")
+    ]
+
+
+def test_adjustment_statement_rows_carry_each_tenants_difference(billed):
+    root, _ = billed
+    rows = _ledger(root, f"""
+        select line_key, tenant_id, quantity, wholesale_amount_minor, retail_amount_minor, margin_amount_minor
+        from statement_rows where invoice_period = '{FEB}' order by line_key, tenant_id""")
+    assert rows == [
+        ("partner:PA:2025-02:adjustment:active_users:2025-01", "ta1", D("0"), -48000, 0, 48000),
+        ("partner:PA:2025-02:adjustment:active_users:2025-01", "ta2", D("450"), 306000, 540000, 234000),
+        ("partner:PA:2025-02:adjustment:api_calls:2025-01", "ta1", D("0"), -40, 0, 40),
+        ("partner:PA:2025-02:adjustment:api_calls:2025-01", "ta2", D("0"), -12, 0, 12),
+        ("partner:PA:2025-02:adjustment:compute_minutes:2025-01", "ta1", D("0"), -1, 0, 1),
+        ("partner:PA:2025-02:adjustment:storage_gb:2025-01", "ta1", D("0"), -4, 0, 4),
+        ("partner:PA:2025-02:usage:active_users:", "ta1", D("10"), 10200, 10000, -200),
+    ]
+
+
+def test_revenue_reconciles_to_the_emitted_lines_and_nothing_is_unbilled(billed):
+    root, _ = billed
+    with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
+        by_month = con.execute("""
+            select service_month, billing_account_id, sum(platform_revenue_minor), sum(unbilled_minor)
+            from marts.fct_revenue_monthly group by all order by all""").fetchall()
+        eur = con.execute("""
+            select tenant_id, platform_revenue_minor, platform_revenue_eur_minor, rate_to_reporting
+            from marts.fct_revenue_monthly where tenant_id = 'td1'""").fetchall()
+    assert by_month == [
+        (JAN, "PA", 720000 + 313 + 6 + 25, 0), (JAN, "PC", 9250, 0), (JAN, "td1", 321, 0),
+        (JAN, "tj1", 235, 0), (JAN, "tm", 12, 0), (FEB, "PA", 10200, 0),
+    ]
+    (tenant, dkk, eur_cents, rate), = eur
+    assert (tenant, dkk) == ("td1", 321)
+    assert eur_cents == int((D(321) * rate).quantize(D("1"), rounding="ROUND_HALF_UP"))
+
+
+def test_the_snapshots_and_closes_are_recorded_per_month(billed):
+    root, _ = billed
+    assert _ledger(root, "select close_month, invoice_lines, statement_rows from closes order by 1") == [
+        (JAN, 9, 9), (FEB, 5, 7),
+    ]
+    assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 3), (FEB, 3)]
+
+
+def test_running_again_changes_nothing_in_the_ledger(billed):
+    root, args = billed
+    before = _ledger(root, "select * from invoice_lines order by line_key")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        assert main(args) == 0
+    assert _ledger(root, "select * from invoice_lines order by line_key") == before
+    assert _ledger(root, "select count(*) from closes") == [(2,)]
+
+
+def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(billed):
+    root, args = billed
+    before = _ledger(root, "select * from statement_rows order by line_key, tenant_id")
+    (root / "w.duckdb").unlink()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        assert main(args) == 0
+    assert _ledger(root, "select * from statement_rows order by line_key, tenant_id") == before
+    with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*), sum(amount_minor) from marts.fct_invoice_lines").fetchall() == [
+            (14, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200)
+        ]
