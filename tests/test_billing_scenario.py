@@ -153,3 +153,15 @@ def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(bille
         assert con.execute("select count(*), sum(amount_minor) from marts.fct_invoice_lines").fetchall() == [
             (14, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200)
         ]
+
+
+def test_no_money_or_quantity_column_is_floating_point_anywhere(billed):
+    root, _ = billed
+    found = []
+    for db in ("w.duckdb", "l.duckdb"):
+        with duckdb.connect(str(root / db), read_only=True) as con:
+            found += con.execute("""
+                select table_schema || '.' || table_name || '.' || column_name, data_type
+                from information_schema.columns
+                where data_type in ('DOUBLE', 'FLOAT', 'REAL')""").fetchall()
+    assert found == []

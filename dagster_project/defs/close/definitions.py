@@ -15,14 +15,16 @@ PROPOSED = [dg.AssetKey(["marts", name]) for name in
             ("fct_proposed_invoice_lines", "fct_proposed_statement_rows", "dim_partners", "dim_tenants")]
 
 
-@dg.asset(
-    key=LEDGER_EMISSION,
-    deps=PROPOSED,
+@dg.multi_asset(
+    specs=[dg.AssetSpec(
+        LEDGER_EMISSION,
+        deps=PROPOSED,
+        group_name="close",
+        description="Appends the checked proposed lines, statement rows and account snapshots of the month to the ledger, once.",
+    )],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
-    group_name="close",
     pool=DUCKDB_POOL,
-    description="Appends the checked proposed lines, statement rows and account snapshots of the month to the ledger, once.",
 )
 def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     month = date.fromisoformat(context.partition_key)

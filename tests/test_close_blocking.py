@@ -1,0 +1,78 @@
+"""Errors in accounts, pricing or seeds block the close before anything is emitted."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import pytest
+
+from dagster_project.cli import main
+from dagster_project.defs.close.emission import CloseRefused, check_close_order
+from tests.landing import USAGE_HEADER, write_csv
+from tests.scenario import ASSIGNMENTS, PARTNERS, TENANTS, write_scenario
+
+
+PARTNER_HEADER = ["partner_id", "name", "parent_partner_id", "bills_via_parent", "currency", "country",
+                  "tier_floor", "stripe_customer_id"]
+
+
+def _close_january(tmp_path, monkeypatch, capsys) -> str:
+    for name in ("BILLING_START", "DAGSTER_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+    code = main(["run", "--through", "2025-01", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb"])
+    assert code == 1
+    with duckdb.connect(str(tmp_path / "l.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from invoice_lines").fetchone() == (0,)
+        assert con.execute("select count(*) from closes").fetchone() == (0,)
+    return capsys.readouterr().err
+
+
+def test_account_errors_stop_the_close_before_anything_is_emitted_naming_each_check(tmp_path, monkeypatch, capsys):
+    landing = tmp_path / "landing"
+    write_scenario(landing)
+    partners = [p[:] for p in PARTNERS]
+    partners[1][3] = "yes"  # bad boolean
+    partners[2][6] = "Diamond"  # unknown tier floor
+    write_csv(landing / "accounts/partners.csv", PARTNER_HEADER, partners)
+    write_csv(landing / "accounts/assignments.csv", ["tenant_id", "partner_id", "valid_from", "valid_to"],
+              ASSIGNMENTS + [["ta1", "PC", "2025-01-10", ""], ["tx", "PZ", "2025-01-01", ""]])
+
+    message = _close_january(tmp_path, monkeypatch, capsys)
+
+    for check in ("accepted_values_stg_landing__partners_bills_via_parent_text", "assert_tier_floors_name_a_tier",
+                  "assert_tenant_assignments_do_not_overlap",
+                  "relationships_stg_landing__assignments_partner_id", "relationships_stg_landing__assignments_tenant_id"):
+        assert check in message
+
+
+def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, monkeypatch, capsys):
+    landing = tmp_path / "landing"
+    write_scenario(landing)
+    write_csv(landing / "accounts/tenants.csv", ["tenant_id", "name", "currency", "external_ref"],
+              TENANTS + [["tg", "Pound Tenant", "gbp", ""]])
+    write_csv(landing / "usage/2025-01-06/gbp.csv", USAGE_HEADER, [["g1", "tg", "api_calls", "5", "2025-01-06T00:00Z"]])
+
+    message = _close_january(tmp_path, monkeypatch, capsys)
+
+    assert "assert_usage_has_a_list_price" in message
+
+
+@pytest.mark.parametrize(
+    ("closed", "month", "already"),
+    [([], date(2025, 3, 1), False), ([date(2025, 1, 1)], date(2025, 2, 1), False),
+     ([date(2025, 1, 1), date(2025, 2, 1)], date(2025, 2, 1), True)],
+)
+def test_a_month_closes_after_the_last_closed_month_or_is_already_closed(closed, month, already):
+    assert check_close_order(closed, month) is already
+
+
+@pytest.mark.parametrize(
+    ("closed", "month", "reason"),
+    [([date(2025, 1, 1), date(2025, 2, 1)], date(2024, 12, 1), "before the latest closed month"),
+     ([date(2025, 1, 1)], date(2025, 3, 1), "close 2025-02 before 2025-03")],
+)
+def test_a_month_is_never_closed_out_of_order(closed, month, reason):
+    with pytest.raises(CloseRefused, match=reason):
+        check_close_order(closed, month)
