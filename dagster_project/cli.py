@@ -43,11 +43,18 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--through", required=True, help="last month to close, YYYY-MM")
     for flag in RUN_FLAGS:
         run.add_argument(f"--{flag}")
+
+    export = commands.add_parser("export", help="write one partner statement of a closed month")
+    export.add_argument("--billing-account", required=True)
+    export.add_argument("--period", required=True, help="YYYY-MM")
+    export.add_argument("--out", help="file to write instead of $EXPORTS_DIR/YYYY-MM/<id>.csv")
+    for flag in ("warehouse", "exports"):
+        export.add_argument(f"--{flag}")
     return parser
 
 
 def _summary(settings) -> str:
-    from dagster_project.replay import ingested_dates
+    from dagster_project.defs.ingest.readiness import ingested_dates
 
     lines = [f"landing zone: {settings.landing_dir}", f"warehouse:    {settings.warehouse_path}"]
     if ingested_dates(settings):
@@ -75,12 +82,25 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     for flag, variable in RUN_FLAGS.items():
-        value = getattr(args, flag)
+        value = getattr(args, flag, None)
         if value is not None:
             os.environ[variable] = str(value)
     from dagster_project.definitions import build_definitions
     from dagster_project.defs.settings import PipelineSettings
-    from dagster_project.replay import BlockingCheckFailed, replay
+    from dagster_project.replay import BlockingCheckFailed, instance, replay
+
+    if args.command == "export":
+        out = str(Path(args.out).resolve()) if args.out else ""
+        config = {"ops": {"export_statement": {"config": {
+            "billing_account": args.billing_account, "period": args.period, "out": out}}}}
+        result = build_definitions().resolve_job_def("export_statement_job").execute_in_process(
+            run_config=config, instance=instance(), raise_on_error=False)
+        if not result.success:
+            failure = next((e.step_failure_data.error.message for e in result.all_events if e.is_step_failure), "")
+            print(f"partner-billing export failed: {failure.strip()}", file=sys.stderr)
+            return 1
+        print(out or Path(os.environ["EXPORTS_DIR"]) / args.period / f"{args.billing_account}.csv")
+        return 0
 
     defs = build_definitions()
     log_path = Path(os.environ["WAREHOUSE_PATH"]).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import close, ingest, warehouse
+from dagster_project.defs import close, exports, ingest, warehouse
 from dagster_project.defs.settings import PipelineSettings, normalise_path_variables
 
 
@@ -13,6 +13,7 @@ def build_definitions() -> dg.Definitions:
         ingest.defs(),
         warehouse.defs(),
         close.defs(),
+        exports.defs(),
     )
 
 

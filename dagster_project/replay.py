@@ -17,7 +17,8 @@ import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dagster_project.defs.close.emission import closed_months
-from dagster_project.defs.partitions import landing_dates
+from dagster_project.defs.partitions import next_month
+from dagster_project.defs.ingest.readiness import dates_with_newly_known_tenants, missing_dates
 from dagster_project.defs.settings import PipelineSettings
 from ingest.usage import landed_dates
 
@@ -35,10 +36,6 @@ class ReplayReport:
 
 def month_start(value: date) -> date:
     return value.replace(day=1)
-
-
-def next_month(value: date) -> date:
-    return (value.replace(day=28) + timedelta(days=4)).replace(day=1)
 
 
 def parse_month(text: str) -> date:
@@ -92,42 +89,11 @@ def run_job(defs: dg.Definitions, name: str, inst: dg.DagsterInstance, tags: dic
     return result
 
 
-def ingested_dates(settings: PipelineSettings) -> set[date]:
-    if not Path(settings.warehouse_path).exists():
-        return set()
-    with settings.warehouse(read_only=True) as con:
-        has = con.execute(
-            "select count(*) from information_schema.tables where table_schema='raw' and table_name='usage_partitions'"
-        ).fetchone()[0]
-        if not has:
-            return set()
-        return {r[0] for r in con.execute("select landing_date from raw.usage_partitions").fetchall()}
-
-
-def dates_with_newly_known_tenants(settings: PipelineSettings, through: date) -> list[date]:
-    with settings.warehouse(read_only=True) as con:
-        rows = con.execute(
-            """
-            select distinct r.landing_date
-            from raw.usage_rejects r
-            join raw.tenants t on t.tenant_id = trim(r.tenant_id)
-            where r.reason = 'unknown_tenant' and r.landing_date <= ?
-            order by 1
-            """,
-            [through],
-        ).fetchall()
-    return [r[0] for r in rows]
-
-
 def ingest_through(defs: dg.Definitions, inst: dg.DagsterInstance, settings: PipelineSettings,
                    close_date: date, report: ReplayReport) -> None:
-    landed = [d for d in landed_dates(Path(settings.landing_dir)) if d <= close_date]
-    done = ingested_dates(settings)
-    todo = [d for d in landed if d not in done and landing_dates.has_partition_key(d.isoformat())]
-    for group in (todo, None):
-        if group is None:  # second pass: usage that arrived before its tenant was known
-            group = dates_with_newly_known_tenants(settings, close_date) if done or todo else []
-        for start, end in contiguous_ranges(group):
+    """Ingest what the close needs: new landing dates, then dates whose unknown tenants are now known."""
+    for find in (missing_dates, dates_with_newly_known_tenants):
+        for start, end in contiguous_ranges(find(settings, close_date)):
             run_job(defs, "ingest_job", inst, {
                 ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
                 ASSET_PARTITION_RANGE_END_TAG: end.isoformat(),

@@ -131,12 +131,18 @@ def test_the_snapshots_and_closes_are_recorded_per_month(billed):
     assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 3), (FEB, 3)]
 
 
-def test_running_again_changes_nothing_in_the_ledger(billed):
+def test_running_again_changes_nothing_and_an_open_analyst_session_does_not_block_it(billed):
     root, args = billed
     before = _ledger(root, "select * from invoice_lines order by line_key")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)
-        assert main(args) == 0
+    analyst = duckdb.connect(str(root / "a.duckdb"), read_only=True)
+    try:
+        seen = analyst.execute("select count(*) from marts.fct_invoice_lines").fetchall()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.chdir(root)
+            assert main(args) == 0
+        assert analyst.execute("select count(*) from marts.fct_invoice_lines").fetchall() == seen
+    finally:
+        analyst.close()
     assert _ledger(root, "select * from invoice_lines order by line_key") == before
     assert _ledger(root, "select count(*) from closes") == [(2,)]
 
@@ -165,3 +171,66 @@ def test_no_money_or_quantity_column_is_floating_point_anywhere(billed):
                 from information_schema.columns
                 where data_type in ('DOUBLE', 'FLOAT', 'REAL')""").fetchall()
     assert found == []
+
+
+PA_JANUARY = (
+    "period,billing_account_id,partner_id,partner_name,tenant_id,tenant_name,tenant_external_ref,metric,unit,"
+    "line_type,adjusts_period,quantity,currency,tier,list_unit_price,wholesale_unit_price,wholesale_amount,"
+    "retail_unit_price,retail_amount,margin_amount,line_key\r\n"
+    "2025-01,PA,PA,Alpha Master,ta1,Tenant A1,A-1,active_users,user,usage,,400,EUR,Certified,12,8.4,3360.00,10,4000.00,640.00,partner:PA:2025-01:usage:active_users:\r\n"
+    "2025-01,PA,PB,Beta Sub,ta2,'=cmd|' /C calc'!A0,A-2,active_users,user,usage,,150,EUR,Certified,12,8.4,1260.00,12,1800.00,540.00,partner:PA:2025-01:usage:active_users:\r\n"
+    "2025-01,PA,PA,Alpha Master,ta1,Tenant A1,A-1,api_calls,call,usage,,3345,EUR,Certified,0.0012,0.00084,2.81,0.0012,4.01,1.20,partner:PA:2025-01:usage:api_calls:\r\n"
+    "2025-01,PA,PB,Beta Sub,ta2,'=cmd|' /C calc'!A0,A-2,api_calls,call,usage,,1001,EUR,Certified,0.0012,0.00084,0.84,0.0012,1.20,0.36,partner:PA:2025-01:usage:api_calls:\r\n"
+    "2025-01,PA,PA,Alpha Master,ta1,Tenant A1,A-1,compute_minutes,minute,usage,,1.5,EUR,Certified,0.035,0.0245,0.04,0.035,0.05,0.01,partner:PA:2025-01:usage:compute_minutes:\r\n"
+    "2025-01,PA,PB,Beta Sub,ta2,'=cmd|' /C calc'!A0,A-2,compute_minutes,minute,usage,,1.5,EUR,Certified,0.035,0.0245,0.03,0.035,0.05,0.02,partner:PA:2025-01:usage:compute_minutes:\r\n"
+    "2025-01,PA,PA,Alpha Master,ta1,Tenant A1,A-1,storage_gb,GB-month,usage,,1.645161,EUR,Certified,0.25,0.175,0.29,0.25,0.41,0.12,partner:PA:2025-01:usage:storage_gb:\r\n"
+)
+
+
+def test_the_partner_statement_is_written_byte_for_byte_as_specified(billed):
+    root, _ = billed
+    assert (root / "exports/2025-01/PA.csv").read_bytes() == PA_JANUARY.encode("utf-8")
+
+
+def test_statements_exist_only_for_partner_owners_with_lines_and_sum_to_their_lines(billed):
+    root, _ = billed
+    files = sorted(p.relative_to(root / "exports").as_posix() for p in (root / "exports").rglob("*.csv"))
+    assert files == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-02/PA.csv"]
+    import csv
+    from decimal import Decimal as D
+    for path in files:
+        rows = list(csv.DictReader((root / "exports" / path).open(encoding="utf-8", newline="")))
+        period, account = path[:7], path[8:-4]
+        assert {r["billing_account_id"] for r in rows} == {account}
+        emitted = _ledger(root, f"""select sum(amount_minor) from invoice_lines
+            where billing_account_id = '{account}' and strftime(invoice_period, '%Y-%m') = '{period}'""")[0][0]
+        assert sum(D(r["wholesale_amount"]) for r in rows) * 100 == emitted
+    february = (root / "exports/2025-02/PA.csv").read_text()
+    assert ",adjustment,2025-01,0,EUR,Premier,12,7.2,-480.00,10,0.00,480.00," in february
+
+
+def test_re_exporting_and_the_export_command_write_identical_bytes(billed, tmp_path):
+    root, _ = billed
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        out = tmp_path / "one.csv"
+        assert main(["export", "--billing-account", "PA", "--period", "2025-01", "--out", str(out),
+                     "--warehouse", "w.duckdb", "--exports", "exports"]) == 0
+        assert main(["export", "--billing-account", "PA", "--period", "2025-01",
+                     "--warehouse", "w.duckdb", "--exports", "exports"]) == 0
+        assert main(["export", "--billing-account", "td1", "--period", "2025-01",
+                     "--warehouse", "w.duckdb", "--exports", "exports"]) == 1
+    assert out.read_bytes() == PA_JANUARY.encode("utf-8")
+    assert (root / "exports/2025-01/PA.csv").read_bytes() == PA_JANUARY.encode("utf-8")
+
+
+def test_the_analytics_file_holds_the_same_marts_as_the_warehouse(billed):
+    root, _ = billed
+    with duckdb.connect(str(root / "w.duckdb"), read_only=True) as wh, \
+            duckdb.connect(str(root / "a.duckdb"), read_only=True) as an:
+        tables = [r[0] for r in wh.execute(
+            "select table_name from information_schema.tables where table_schema = 'marts' order by 1").fetchall()]
+        assert "fct_invoice_lines" in tables
+        for table in tables:
+            assert an.execute(f"select * from marts.{table} order by all").fetchall() == \
+                   wh.execute(f"select * from marts.{table} order by all").fetchall(), table

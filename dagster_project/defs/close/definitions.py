@@ -1,12 +1,15 @@
 """The monthly close: dbt build -> checks -> ledger emission -> reporting marts."""
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dagster_project.defs.close.emission import emit_close
-from dagster_project.defs.partitions import service_months
+from dagster_project.defs.ingest.definitions import ingest_job
+from dagster_project.defs.ingest.readiness import dates_with_newly_known_tenants, missing_dates
+from dagster_project.defs.partitions import next_month, service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN, close_dbt_models, reporting_dbt_models
 from dagster_project.defs.warehouse.translator import LEDGER_EMISSION
@@ -45,10 +48,61 @@ def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineS
 
 close_job = dg.define_asset_job(
     "close_job",
-    selection=dg.AssetSelection.assets(close_dbt_models, emitted_invoice_lines, reporting_dbt_models),
-    description="Close a service month: build and check the proposed lines, emit them, rebuild the reporting marts.",
+    selection=dg.AssetSelection.assets(close_dbt_models, emitted_invoice_lines, reporting_dbt_models)
+    | dg.AssetSelection.groups("exports"),
+    description="Close a service month: build and check the proposed lines, emit them, rebuild the reporting "
+    "marts, write partner statements, publish the analytics file.",
 )
+
+CLOSE_MONTH_TAG = "partner_billing/close_month"
+
+
+def ingest_request_for_close(settings: PipelineSettings, month: date, run_key: str) -> dg.RunRequest:
+    """One single-run ingest from the first landing date the close still needs through its close date."""
+    close_date = next_month(month)
+    needed = missing_dates(settings, close_date) + dates_with_newly_known_tenants(settings, close_date)
+    start = min(needed, default=close_date)
+    return dg.RunRequest(
+        run_key=run_key,
+        job_name=ingest_job.name,
+        tags={
+            ASSET_PARTITION_RANGE_START_TAG: start.isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: close_date.isoformat(),
+            CLOSE_MONTH_TAG: month.isoformat(),
+        },
+    )
+
+
+@dg.schedule(job=ingest_job, cron_schedule="0 6 1 * *", execution_timezone="UTC")
+def monthly_close_schedule(context: dg.ScheduleEvaluationContext, settings: PipelineSettings):
+    """06:00 UTC on the 1st: ingest what closing last month needs; the sensor below then closes it."""
+    month = (context.scheduled_execution_time.date().replace(day=1) - timedelta(days=1)).replace(day=1)
+    return ingest_request_for_close(settings, month, run_key=f"close-{month:%Y-%m}-ingest")
+
+
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[ingest_job],
+    request_jobs=[ingest_job, close_job],
+)
+def close_when_ingested(context: dg.RunStatusSensorContext, settings: PipelineSettings):
+    """After the close's ingest: re-ingest dates whose unknown tenants became known, else close."""
+    tag = context.dagster_run.tags.get(CLOSE_MONTH_TAG)
+    if not tag:
+        return dg.SkipReason("not an ingest for a close")
+    month = date.fromisoformat(tag)
+    pending = dates_with_newly_known_tenants(settings, next_month(month))
+    if pending:
+        return ingest_request_for_close(
+            settings, month, run_key=f"close-{month:%Y-%m}-reingest-{pending[0]}-{pending[-1]}"
+        )
+    return dg.RunRequest(run_key=f"close-{month:%Y-%m}", job_name=close_job.name, partition_key=month.isoformat())
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[emitted_invoice_lines], jobs=[close_job])
+    return dg.Definitions(
+        assets=[emitted_invoice_lines],
+        jobs=[close_job],
+        schedules=[monthly_close_schedule],
+        sensors=[close_when_ingested],
+    )

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
 
 LINE_COLUMNS = (
@@ -39,10 +40,6 @@ class Emission:
     statement_rows: int = 0
     adjustments: int = 0
     totals_minor_by_currency: dict[str, int] = field(default_factory=dict)
-
-
-def next_month(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
 
 
 def check_close_order(closed: list[date], month: date) -> bool:

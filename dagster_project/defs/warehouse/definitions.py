@@ -6,13 +6,15 @@
 """
 
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from dagster_project.defs.partitions import landing_dates, service_months
-from dagster_project.defs.settings import DUCKDB_POOL
+from dagster_project.defs.partitions import landing_dates, next_month, service_months
+from dagster_project.defs.ingest.readiness import require_ingested
+from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.cli_args import (
     CLOSE_EXCLUSION,
     DAILY_SELECTION,
@@ -52,7 +54,10 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     name="close_dbt_models",
     pool=DUCKDB_POOL,
 )
-def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
+    """The close refuses to start while a landing date up to its close date is not ingested."""
+    close_date = next_month(date.fromisoformat(context.partition_key))
+    require_ingested(settings, close_date)
     yield from dbt.cli(build_args(context.partition_key), context=context).stream()
 
 

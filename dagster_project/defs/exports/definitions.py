@@ -1,0 +1,77 @@
+"""What leaves the warehouse after a close: partner statements and the analysts' file."""
+
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+
+from dagster_project.defs.partitions import service_months
+from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
+from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN
+from exports.analytics import publish_marts
+from exports.statements import write_statements
+
+STATEMENT_ROWS = dg.AssetKey(["marts", "fct_statement_rows"])
+PARTNER_STATEMENTS = dg.AssetKey(["exports", "partner_statements"])
+ANALYTICS_FILE = dg.AssetKey(["exports", "analytics_file"])
+REPORTING_MARTS = [dg.AssetKey(["marts", name]) for name in
+                   ("fct_invoice_lines", "fct_statement_rows", "fct_revenue_monthly")]
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(PARTNER_STATEMENTS, deps=[STATEMENT_ROWS], group_name="exports",
+                        description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines.")],
+    partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
+)
+def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    period = date.fromisoformat(context.partition_key)
+    with settings.warehouse(read_only=True) as con:
+        files = write_statements(con, Path(settings.exports_dir), period)
+    totals: dict[str, int] = {}
+    for f in files:
+        totals[f.currency] = totals.get(f.currency, 0) + f.wholesale_total_minor
+    return dg.MaterializeResult(metadata={
+        "files": len(files),
+        "rows": sum(f.rows for f in files),
+        "folder": str(Path(settings.exports_dir) / f"{period:%Y-%m}"),
+        "wholesale_total_minor_by_currency": dg.MetadataValue.json(dict(sorted(totals.items()))),
+    })
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(ANALYTICS_FILE, deps=[*REPORTING_MARTS, PARTNER_STATEMENTS], group_name="exports",
+                        description="Every mart copied to $ANALYTICS_PATH (new file renamed over the old).")],
+    partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
+    pool=DUCKDB_POOL,
+)
+def analytics_file(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    counts = publish_marts(Path(settings.warehouse_path), Path(settings.analytics_path))
+    return dg.MaterializeResult(metadata={"path": settings.analytics_path, "tables": dg.MetadataValue.json(counts)})
+
+
+class ExportStatementConfig(dg.Config):
+    billing_account: str
+    period: str  # YYYY-MM
+    out: str = ""
+
+
+@dg.op
+def export_statement(context: dg.OpExecutionContext, config: ExportStatementConfig, settings: PipelineSettings) -> None:
+    period = date.fromisoformat(f"{config.period}-01")
+    with settings.warehouse(read_only=True) as con:
+        files = write_statements(con, Path(settings.exports_dir), period, config.billing_account,
+                                 Path(config.out) if config.out else None)
+    if not files:
+        raise dg.Failure(f"no statement rows for {config.billing_account} in {config.period}")
+    context.log.info(f"wrote {files[0].path} ({files[0].rows} rows)")
+
+
+@dg.job(description="Write one partner statement on demand (partner-billing export).")
+def export_statement_job():
+    export_statement()
+
+
+def defs() -> dg.Definitions:
+    return dg.Definitions(assets=[partner_statements, analytics_file], jobs=[export_statement_job])

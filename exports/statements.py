@@ -1,0 +1,158 @@
+"""Partner usage statements: one CSV per partner billing owner and closed month.
+
+Reads only `marts.fct_statement_rows` (emitted rows). Every amount is already
+computed in dbt in minor units; this module only formats (SPEC §6): plain
+decimals without trailing zeros, amounts with exactly the currency's minor
+digits, upper-case currency, RFC 4180 with CRLF and quotes only where needed,
+a leading ' before formula-like text. Files appear atomically (temporary file
+renamed) and the same rows always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+COLUMNS = (
+    "period", "billing_account_id", "partner_id", "partner_name", "tenant_id", "tenant_name",
+    "tenant_external_ref", "metric", "unit", "line_type", "adjusts_period", "quantity", "currency",
+    "tier", "list_unit_price", "wholesale_unit_price", "wholesale_amount", "retail_unit_price",
+    "retail_amount", "margin_amount", "line_key",
+)
+TEXT_COLUMNS = frozenset({
+    "billing_account_id", "partner_id", "partner_name", "tenant_id", "tenant_name",
+    "tenant_external_ref", "metric", "unit", "line_type", "tier", "line_key",
+})
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+_QUERY = """
+select invoice_period, billing_account_id, partner_id, partner_name, tenant_id, tenant_name,
+       tenant_external_ref, metric, unit, line_type, adjusts_period, quantity, currency, tier,
+       list_unit_price, wholesale_unit_price, wholesale_amount_minor, retail_unit_price,
+       retail_amount_minor, margin_amount_minor, minor_unit_exponent, line_key
+from marts.fct_statement_rows
+where invoice_period = $period {account_filter}
+order by billing_account_id, line_key, tenant_id
+"""
+
+
+class UnsafeExportPath(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    billing_account_id: str
+    path: Path
+    rows: int
+    currency: str
+    wholesale_total_minor: int
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal as plain digits without trailing zeros: 8.4000 -> 8.4, 550.000000 -> 550."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
+def minor_units(amount_minor: int, exponent: int) -> str:
+    """An amount in minor units with exactly the currency's minor digits: 462000, 2 -> 4620.00."""
+    return format(Decimal(amount_minor).scaleb(-exponent), f".{exponent}f")
+
+
+def safe_text(value: str | None) -> str:
+    if value is None:
+        return ""
+    return "'" + value if value.startswith(FORMULA_PREFIXES) else value
+
+
+def export_path(exports_dir: Path, period: date, billing_account_id: str) -> Path:
+    """Where a statement goes; refuses any name that could leave the export folder."""
+    if not SAFE_FILE_NAME.match(billing_account_id) or billing_account_id in (".", ".."):
+        raise UnsafeExportPath(f"billing account id {billing_account_id!r} is not a safe file name")
+    folder = (exports_dir / f"{period:%Y-%m}").resolve()
+    path = (folder / f"{billing_account_id}.csv").resolve()
+    if path.parent != folder:
+        raise UnsafeExportPath(f"{path} is outside {folder}")
+    return path
+
+
+def _format_row(row: tuple) -> dict[str, str]:
+    (period, account, partner_id, partner_name, tenant_id, tenant_name, external_ref, metric, unit,
+     line_type, adjusts_period, quantity, currency, tier, list_price, wholesale_price, wholesale_minor,
+     retail_price, retail_minor, margin_minor, exponent, line_key) = row
+    cells = {
+        "period": f"{period:%Y-%m}",
+        "billing_account_id": account,
+        "partner_id": partner_id,
+        "partner_name": partner_name,
+        "tenant_id": tenant_id,
+        "tenant_name": tenant_name,
+        "tenant_external_ref": external_ref,
+        "metric": metric,
+        "unit": unit,
+        "line_type": line_type,
+        "adjusts_period": f"{adjusts_period:%Y-%m}" if adjusts_period else "",
+        "quantity": plain_decimal(quantity),
+        "currency": currency.upper(),
+        "tier": tier,
+        "list_unit_price": plain_decimal(list_price),
+        "wholesale_unit_price": plain_decimal(wholesale_price),
+        "wholesale_amount": minor_units(wholesale_minor, exponent),
+        "retail_unit_price": plain_decimal(retail_price),
+        "retail_amount": minor_units(retail_minor, exponent),
+        "margin_amount": minor_units(margin_minor, exponent),
+        "line_key": line_key,
+    }
+    formatted = {c: safe_text(v) if c in TEXT_COLUMNS else v for c, v in cells.items()}
+    # polars quotes an empty string ("") to tell it from null; an empty cell is written as null.
+    return {c: v or None for c, v in formatted.items()}
+
+
+def _write_atomically(path: Path, frame: pl.DataFrame) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            frame.write_csv(handle, line_terminator="\r\n", quote_style="necessary")
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_statements(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    period: date,
+    billing_account_id: str | None = None,
+    out: Path | None = None,
+) -> list[ExportedFile]:
+    """Write the statements of one invoice period (all partner owners, or one)."""
+    account_filter = "and billing_account_id = $account" if billing_account_id else ""
+    params: dict = {"period": period}
+    if billing_account_id:
+        params["account"] = billing_account_id
+    rows = con.execute(_QUERY.format(account_filter=account_filter), params).fetchall()
+    by_account: dict[str, list[tuple]] = {}
+    for row in rows:
+        by_account.setdefault(row[1], []).append(row)
+    written = []
+    for account, account_rows in by_account.items():
+        path = out if out is not None else export_path(exports_dir, period, account)
+        frame = pl.DataFrame([_format_row(r) for r in account_rows], schema={c: pl.String for c in COLUMNS})
+        _write_atomically(path, frame)
+        written.append(ExportedFile(account, path, len(account_rows), account_rows[0][12],
+                                    sum(r[16] for r in account_rows)))
+    return written
