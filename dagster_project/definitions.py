@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import close, exports, ingest, warehouse
+from dagster_project.defs import close, exports, ingest, stripe, warehouse
 from dagster_project.defs.settings import PipelineSettings, normalise_path_variables
 
 
@@ -14,6 +14,7 @@ def build_definitions() -> dg.Definitions:
         warehouse.defs(),
         close.defs(),
         exports.defs(),
+        stripe.defs(),
     )
 
 

@@ -21,7 +21,8 @@ def billed(tmp_path_factory):
     root = tmp_path_factory.mktemp("scenario")
     write_scenario(root / "landing")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR", "BILLING_START", "DAGSTER_HOME"):
+        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR", "BILLING_START",
+                     "DAGSTER_HOME", "STRIPE_MODE", "STRIPE_API_KEY", "STRIPE_API_BASE"):
             mp.delenv(name, raising=False)
         mp.chdir(root)
         args = ["run", "--through", "2025-02", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
@@ -234,3 +235,44 @@ def test_the_analytics_file_holds_the_same_marts_as_the_warehouse(billed):
         for table in tables:
             assert an.execute(f"select * from marts.{table} order by all").fetchall() == \
                    wh.execute(f"select * from marts.{table} order by all").fetchall(), table
+
+
+def test_the_default_run_fills_the_stripe_outbox_with_one_item_per_line(billed):
+    root, _ = billed
+    items = _ledger(root, """select json_extract_string(params, '$.metadata.line_key'), json_extract(params, '$.amount')::bigint
+                             from stripe_outbox where path = '/v1/invoiceitems' order by 1""")
+    lines = _ledger(root, "select line_key, amount_minor from invoice_lines order by 1")
+    assert items == lines
+    assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(6,)]
+
+
+def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exactly_once(billed, monkeypatch):
+    import random
+
+    from tests.fake_stripe import FakeStripe
+
+    root, args = billed
+    fake = FakeStripe().start()
+    fake.customers["cus_existingPC"] = {"id": "cus_existingPC", "object": "customer", "metadata": {}}
+    rng = random.Random(11)
+    fake.inject(*rng.choices(["429", "429_should_retry", "drop_after", "slow", "500_before", "500_after"], k=20))
+    monkeypatch.chdir(root)
+    monkeypatch.setenv("STRIPE_API_KEY", "sk_test_scenario")
+    monkeypatch.setenv("STRIPE_API_BASE", fake.url)
+    try:
+        attempts = []
+        for _ in range(6):
+            attempts.append(main([*args, "--stripe", "live"]))
+            if attempts[-1] == 0:
+                break
+            fake.expire_idempotency_keys()  # a later day: the saved 500s are gone
+        assert attempts[-1] == 0
+        sent = sorted((i["metadata"]["line_key"], i["amount"], i["currency"]) for i in fake.items.values())
+        assert sent == _ledger(root, "select line_key, amount_minor, currency from invoice_lines order by 1")
+        assert main([*args, "--stripe", "live"]) == 0
+        assert len(fake.items) == len(sent)
+        invoices = sorted((i["metadata"]["billing_account"], i["metadata"]["invoice_period"]) for i in fake.invoices.values())
+        assert invoices == [("partner:PA", "2025-01"), ("partner:PA", "2025-02"), ("partner:PC", "2025-01"),
+                            ("tenant:td1", "2025-01"), ("tenant:tj1", "2025-01"), ("tenant:tm", "2025-01")]
+    finally:
+        fake.stop()

@@ -28,6 +28,10 @@ ENV_DEFAULTS = {
     "ANALYTICS_PATH": "data/analytics.duckdb",
     "EXPORTS_DIR": "data/exports",
     "BILLING_START": "",
+    "STRIPE_MODE": "outbox",
+    "STRIPE_API_BASE": "",
+    "STRIPE_REQUESTS_PER_SECOND": "25",
+    "STRIPE_FINALIZE": "false",
     "DUCKDB_MEMORY_LIMIT": "6GB",
     "DUCKDB_THREADS": "2",
 }

@@ -49,9 +49,9 @@ def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineS
 close_job = dg.define_asset_job(
     "close_job",
     selection=dg.AssetSelection.assets(close_dbt_models, emitted_invoice_lines, reporting_dbt_models)
-    | dg.AssetSelection.groups("exports"),
+    | dg.AssetSelection.groups("exports", "stripe"),
     description="Close a service month: build and check the proposed lines, emit them, rebuild the reporting "
-    "marts, write partner statements, publish the analytics file.",
+    "marts, write partner statements, publish the analytics file, send what is unsent to Stripe.",
 )
 
 CLOSE_MONTH_TAG = "partner_billing/close_month"

@@ -1,0 +1,154 @@
+"""Send every emitted invoice item the current mode's ledger has not confirmed.
+
+Per billing account, invoice period and currency: the customer (landed id,
+else the one remembered, else one found by a list call, else created), one
+draft invoice (remembered, else found among the customer's drafts by its
+metadata, else created with auto_advance off), then one invoice item per item
+row. Before creating anything the ledger is consulted, then Stripe's lists
+(idempotency keys expire after 24 h and a re-run may come days later), and
+only then is the object created with an idempotency key derived from the
+line_key. Every confirmation is recorded at once.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date
+from itertools import groupby
+
+import duckdb
+
+from exports.stripe.gateway import StripeGateway
+from exports.stripe.ledger import StripeLedger
+
+ITEMS_QUERY = """
+select invoice_period, billing_account_type, billing_account_id, billing_account_name, stripe_customer_id,
+       currency, line_key, description, service_period, service_period_end, part, parts, amount_minor
+from marts.fct_stripe_invoice_items
+order by invoice_period, billing_account_type, billing_account_id, currency, line_key, part
+"""
+
+
+@dataclass(frozen=True)
+class Item:
+    invoice_period: date
+    billing_account_type: str
+    billing_account_id: str
+    billing_account_name: str | None
+    stripe_customer_id: str | None
+    currency: str
+    line_key: str
+    description: str
+    service_period: date
+    service_period_end: date
+    part: int
+    parts: int
+    amount_minor: int
+
+    @property
+    def account_ref(self) -> str:
+        return f"{self.billing_account_type}:{self.billing_account_id}"
+
+    @property
+    def invoice_group(self) -> tuple:
+        return (self.invoice_period, self.billing_account_type, self.billing_account_id, self.currency)
+
+
+@dataclass
+class SendReport:
+    customers_created: int = 0
+    invoices_created: int = 0
+    items_created: int = 0
+    items_found_existing: int = 0
+    items_already_confirmed: int = 0
+    invoices_finalized: int = 0
+    sent_minor_by_currency: Counter = field(default_factory=Counter)
+
+
+def read_items(con: duckdb.DuckDBPyConnection) -> list[Item]:
+    return [Item(*row) for row in con.execute(ITEMS_QUERY).fetchall()]
+
+
+def _unix(day: date) -> int:
+    return calendar.timegm(day.timetuple())
+
+
+def _customer(item: Item, ledger: StripeLedger, gateway: StripeGateway, report: SendReport) -> str:
+    if item.stripe_customer_id:
+        return item.stripe_customer_id
+    remembered = ledger.customer(item.billing_account_type, item.billing_account_id)
+    if remembered:
+        return remembered
+    customer_id = gateway.find_customer(item.account_ref)
+    if customer_id is None:
+        customer_id = gateway.create_customer(
+            {"name": item.billing_account_name or item.billing_account_id,
+             "metadata": {"billing_account": item.account_ref}},
+            key=f"customer:{item.account_ref}",
+        )
+        report.customers_created += 1
+    ledger.record_customer(item.billing_account_type, item.billing_account_id, customer_id)
+    return customer_id
+
+
+def _invoice(item: Item, customer_id: str, ledger: StripeLedger, gateway: StripeGateway,
+             report: SendReport) -> tuple[str, bool]:
+    """The draft invoice id, and whether it was created just now (so it has no items yet)."""
+    args = (item.billing_account_type, item.billing_account_id, item.invoice_period, item.currency)
+    remembered = ledger.invoice(*args)
+    if remembered:
+        return remembered, False
+    metadata = {"billing_account": item.account_ref, "invoice_period": f"{item.invoice_period:%Y-%m}",
+                "currency": item.currency}
+    invoice_id = gateway.find_draft_invoice(customer_id, metadata)
+    created = invoice_id is None
+    if created:
+        invoice_id = gateway.create_invoice(
+            {"customer": customer_id, "currency": item.currency, "auto_advance": False,
+             "pending_invoice_items_behavior": "exclude", "metadata": metadata},
+            key=f"invoice:{item.account_ref}:{item.invoice_period:%Y-%m}:{item.currency}",
+        )
+        report.invoices_created += 1
+    ledger.record_invoice(*args, customer_id, invoice_id)
+    return invoice_id, created
+
+
+def item_params(item: Item, customer_id: str, invoice_id: str) -> dict:
+    return {
+        "customer": customer_id,
+        "invoice": invoice_id,
+        "amount": item.amount_minor,
+        "currency": item.currency,
+        "description": item.description if item.parts == 1 else f"{item.description} ({item.part}/{item.parts})",
+        "period": {"start": _unix(item.service_period), "end": _unix(item.service_period_end)},
+        "metadata": {"line_key": item.line_key, "part": str(item.part), "period": f"{item.service_period:%Y-%m}",
+                     "billing_account_id": item.billing_account_id},
+    }
+
+
+def send_unsent(items: list[Item], ledger: StripeLedger, gateway: StripeGateway, finalize: bool = False) -> SendReport:
+    report = SendReport()
+    confirmed = ledger.sent_items()
+    report.items_already_confirmed = sum((i.line_key, i.part) in confirmed for i in items)
+    pending = [i for i in items if (i.line_key, i.part) not in confirmed]
+    for _, group_items in groupby(pending, key=lambda i: i.invoice_group):
+        group = list(group_items)
+        customer_id = _customer(group[0], ledger, gateway, report)
+        invoice_id, fresh = _invoice(group[0], customer_id, ledger, gateway, report)
+        existing = {} if fresh else gateway.existing_items(invoice_id)
+        for item in group:
+            item_id = existing.get((item.line_key, item.part))
+            if item_id:
+                report.items_found_existing += 1
+            else:
+                item_id = gateway.create_invoice_item(item_params(item, customer_id, invoice_id),
+                                                      key=f"item:{item.line_key}:{item.part}")
+                report.items_created += 1
+            ledger.record_item(item.line_key, item.part, invoice_id, item_id, item.amount_minor, item.currency)
+            report.sent_minor_by_currency[item.currency] += item.amount_minor
+        if finalize:
+            gateway.finalize_invoice(invoice_id, key=f"finalize:{invoice_id}")
+            report.invoices_finalized += 1
+    return report
