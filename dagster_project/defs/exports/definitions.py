@@ -51,6 +51,34 @@ def analytics_file(context: dg.AssetExecutionContext, settings: PipelineSettings
     return dg.MaterializeResult(metadata={"path": settings.analytics_path, "tables": dg.MetadataValue.json(counts)})
 
 
+FORECAST_SUMMARY = dg.AssetKey(["reporting", "forecast_summary"])
+FORECAST_MARTS = [dg.AssetKey(["marts", "fct_usage_forecast"]), dg.AssetKey(["marts", "fct_forecast_backtest"])]
+
+
+@dg.multi_asset(
+    specs=[dg.AssetSpec(FORECAST_SUMMARY, deps=FORECAST_MARTS, group_name="exports",
+                        description="Next quarter's forecast per currency and the backtest error beside the naive one.")],
+    partitions_def=service_months,
+    backfill_policy=ONE_MONTH_PER_RUN,
+)
+def forecast_summary(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+    with settings.warehouse(read_only=True) as con:
+        quarter = con.execute(
+            """select upper(currency), sum(revenue_forecast_minor), sum(revenue_lower_minor), sum(revenue_upper_minor)
+               from marts.fct_usage_forecast group by 1 order by 1"""
+        ).fetchall()
+        overall = con.execute(
+            """select revenue_wape_method, revenue_wape_naive from marts.fct_forecast_backtest
+               where billing_account_id = '(all)'"""
+        ).fetchone()
+    forecast = {cur: {"forecast_minor": f, "lower_minor": lo, "upper_minor": hi} for cur, f, lo, hi in quarter}
+    metadata = {"next_quarter_revenue_by_currency": dg.MetadataValue.json(forecast)}
+    if overall and overall[0] is not None:
+        metadata["backtest_revenue_wape_method"] = float(overall[0])
+        metadata["backtest_revenue_wape_naive"] = float(overall[1])
+    return dg.MaterializeResult(metadata=metadata)
+
+
 class ExportStatementConfig(dg.Config):
     billing_account: str
     period: str  # YYYY-MM
@@ -74,4 +102,4 @@ def export_statement_job():
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[partner_statements, analytics_file], jobs=[export_statement_job])
+    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job])

@@ -33,8 +33,8 @@ select
     s.description,
     s.service_period,
     cast(s.service_period + interval 1 month as date) as service_period_end,
-    p.part,
-    greatest(s.parts, 1) as parts,
+    cast(p.part as integer) as part,
+    cast(greatest(s.parts, 1) as integer) as parts,
     cast(case
         when p.part < s.parts then sign(s.amount_minor) * {{ max_amount }}
         else s.amount_minor - sign(s.amount_minor) * {{ max_amount }} * (greatest(s.parts, 1) - 1)

@@ -1,0 +1,188 @@
+"""Benchmark the whole pipeline at two sizes that differ only in events per tenant-day.
+
+    .venv/bin/python benchmarks/run_benchmark.py [--tenants 20000] [--sizes 2,20] [--root benchmarks/data]
+
+For each size: write the sample (Parquet for large days), replay every close
+with `partner-billing run` (stage times from the Dagster instance, peak RSS of
+the whole process tree), measure DuckDB's floors on the same files (bare load,
+one GROUP BY), then add the same extra landing day and time a daily run and a
+monthly close on top of the full history. Results go to
+benchmarks/results-<timestamp>.json and are printed as a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+START, MONTHS, THROUGH = "2025-01", 12, "2025-12"
+EXTRA_DAY = "2026-01-01"
+
+
+class PeakRss:
+    """Samples the summed RSS of a process and all its children."""
+
+    def __init__(self, pid: int):
+        self.root, self.peak, self.running = psutil.Process(pid), 0, True
+        self.thread = threading.Thread(target=self._sample, daemon=True)
+        self.thread.start()
+
+    def _sample(self) -> None:
+        while self.running:
+            try:
+                procs = [self.root, *self.root.children(recursive=True)]
+                self.peak = max(self.peak, sum(p.memory_info().rss for p in procs if p.is_running()))
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    def stop(self) -> int:
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> dict:
+    started = time.perf_counter()
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+        rss = PeakRss(proc.pid)
+        code = proc.wait()
+    peak = rss.stop()
+    if code != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed ({code}); see {log}")
+    return {"seconds": round(time.perf_counter() - started, 2), "peak_rss_mb": round(peak / 2**20)}
+
+
+def stage_seconds(dagster_home: Path, since: float) -> dict:
+    """Sum step durations per stage over the runs started after `since`, plus run wall times."""
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    import dagster as dg
+
+    instance = dg.DagsterInstance.get()
+    stages: dict[str, float] = defaultdict(float)
+    runs = {"ingest_job": [], "close_job": []}
+    for record in instance.get_run_records():
+        run = record.dagster_run
+        if record.create_timestamp.timestamp() < since or run.job_name not in runs:
+            continue
+        stats = instance.get_run_stats(run.run_id)
+        run_seconds = (stats.end_time or 0) - (stats.start_time or 0)
+        step_total = 0.0
+        for step in instance.get_run_step_stats(run.run_id):
+            seconds = (step.end_time or 0) - (step.start_time or 0)
+            stages[step.step_key] += seconds
+            step_total += seconds
+        runs[run.job_name].append({"run_seconds": round(run_seconds, 2), "steps_seconds": round(step_total, 2)})
+    return {"stages": {k: round(v, 2) for k, v in sorted(stages.items())}, "runs": runs}
+
+
+def dbt_startup_seconds(env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "dbt"), "ls", "--select", "tag:none_such", "--profiles-dir", ".", "--quiet"],
+                   cwd=REPO / "dbt", env=env, check=False, capture_output=True)
+    return round(time.perf_counter() - started, 2)
+
+
+def floors(landing: Path) -> dict:
+    pattern = str(landing / "usage" / "*" / "*.parquet")
+    con = duckdb.connect(config={"threads": 2, "memory_limit": "6GB"})
+    started = time.perf_counter()
+    con.execute(f"create table t as select * from read_parquet('{pattern}', union_by_name = true)")
+    load = time.perf_counter() - started
+    rows = con.execute("select count(*) from t").fetchone()[0]
+    started = time.perf_counter()
+    con.execute(f"""select tenant_id, date_trunc('month', occurred_at) m, metric, sum(quantity), max(quantity)
+                    from read_parquet('{pattern}', union_by_name = true) group by all""").fetchall()
+    group = time.perf_counter() - started
+    return {"parquet_rows": rows, "bare_load_seconds": round(load, 2), "group_by_seconds": round(group, 2)}
+
+
+def add_extra_day(landing: Path, tenants: int, per_day: int, scratch: Path) -> None:
+    """The same extra landing day for every size: the first day of the month after the sample."""
+    if (landing / "usage" / EXTRA_DAY / f"events-{EXTRA_DAY}.parquet").exists():
+        return
+    subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(scratch), "--tenants", str(tenants),
+                    "--months", "1", "--start", EXTRA_DAY[:7], "--events-per-tenant-day", str(per_day)], check=True)
+    source = scratch / "usage" / EXTRA_DAY
+    target = landing / "usage" / EXTRA_DAY
+    target.mkdir(parents=True, exist_ok=True)
+    for f in source.glob("events-*"):
+        shutil.copy2(f, target / f.name)
+    shutil.rmtree(scratch)
+
+
+def bench_size(root: Path, tenants: int, per_day: int) -> dict:
+    size_dir = root / f"t{tenants}-e{per_day}"
+    landing, data, home = size_dir / "landing", size_dir / "data", size_dir / "dagster_home"
+    result: dict = {"tenants": tenants, "events_per_tenant_day": per_day}
+    if not (landing / "accounts" / "partners.csv").exists():
+        started = time.perf_counter()
+        out = subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(landing), "--tenants", str(tenants),
+                              "--months", str(MONTHS), "--start", START, "--events-per-tenant-day", str(per_day)],
+                             check=True, capture_output=True, text=True).stdout
+        result["sample_seconds"] = round(time.perf_counter() - started, 2)
+        result["sample_output"] = out.strip()
+    shutil.rmtree(data, ignore_errors=True)
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
+    env = {**os.environ, "DAGSTER_HOME": str(home), "BILLING_START": START, "LANDING_DIR": str(landing),
+           "WAREHOUSE_PATH": str(data / "warehouse.duckdb"), "LEDGER_PATH": str(data / "ledger.duckdb"),
+           "ANALYTICS_PATH": str(data / "analytics.duckdb"), "EXPORTS_DIR": str(data / "exports")}
+
+    since = time.time()
+    replay = run_measured([str(BIN / "partner-billing"), "run", "--through", THROUGH], env, size_dir / "replay.log")
+    replay.update(stage_seconds(home, since))
+    with duckdb.connect(str(data / "warehouse.duckdb"), read_only=True) as con:
+        replay["events_accepted"] = con.execute("select sum(rows_accepted) from raw.usage_partitions").fetchone()[0]
+        replay["events_read"] = con.execute("select sum(rows_read) from raw.usage_partitions").fetchone()[0]
+    replay["events_per_second"] = round(replay["events_read"] / replay["seconds"])
+    result["replay"] = replay
+    result["dbt_startup_seconds"] = dbt_startup_seconds(env)
+    result["floors"] = floors(landing)
+    result["ingest_over_bare_load"] = round(replay["stages"].get("usage_events", 0) / result["floors"]["bare_load_seconds"], 2)
+
+    add_extra_day(landing, tenants, per_day, size_dir / "extra")
+    code = (f"from dagster_project.definitions import defs;"
+            f"r = defs.resolve_job_def('ingest_job').execute_in_process(partition_key='{EXTRA_DAY}', "
+            f"instance=__import__('dagster').DagsterInstance.get()); assert r.success")
+    result["extra_day_daily_run"] = run_measured([sys.executable, "-c", code], env, size_dir / "daily.log")
+    result["extra_day_close"] = run_measured([str(BIN / "partner-billing"), "run", "--through", EXTRA_DAY[:7]], env,
+                                             size_dir / "close.log")
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tenants", type=int, default=20000)
+    parser.add_argument("--sizes", default="2,20", help="events per tenant-day, comma-separated")
+    parser.add_argument("--root", type=Path, default=REPO / "benchmarks" / "data")
+    args = parser.parse_args()
+    results = {"machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30),
+                           "python": sys.version.split()[0], "duckdb": duckdb.__version__},
+               "started": datetime.now(UTC).isoformat(timespec="seconds"), "sizes": []}
+    for per_day in (int(s) for s in args.sizes.split(",")):
+        results["sizes"].append(bench_size(args.root, args.tenants, per_day))
+        print(json.dumps(results["sizes"][-1], indent=2), flush=True)
+    out = REPO / "benchmarks" / f"results-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"results: {out}")
+
+
+if __name__ == "__main__":
+    main()
