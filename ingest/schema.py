@@ -52,6 +52,7 @@ _USAGE_DDL = """
 create table if not exists raw.usage_events (
     landing_date date not null,
     event_id varchar not null,
+    event_hash ubigint not null,
     tenant_id varchar not null,
     metric varchar not null,
     quantity decimal(38, 6) not null,

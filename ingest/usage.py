@@ -234,13 +234,19 @@ candidates as (
     from reasoned r
     where r.early_reason is null
 ),
-earlier as (
-    select e.event_id, any_value(struct_pack(
-        tid := e.tenant_id, met := e.metric, q := e.quantity, at := e.occurred_at)) as accepted
+-- The history is probed on the integer event_hash column; ids are compared only for its hits.
+hash_hits as materialized (
+    select e.event_id, e.tenant_id, e.metric, e.quantity, e.occurred_at
     from raw.usage_events e
     where e.landing_date <> $landing_date::date
-      and e.event_id in (select eid from candidates)
-    group by e.event_id
+      and e.event_hash in (select hash(eid) from candidates)
+),
+earlier as (
+    select h.event_id, any_value(struct_pack(
+        tid := h.tenant_id, met := h.metric, q := h.quantity, at := h.occurred_at)) as accepted
+    from hash_hits h
+    where h.event_id in (select eid from candidates)
+    group by h.event_id
 )
 select
     r.*,
@@ -267,7 +273,7 @@ _WRITE_STATEMENTS = (
     "delete from raw.rejected_files where landing_date = $landing_date",
     "delete from raw.usage_partitions where landing_date = $landing_date",
     """insert into raw.usage_events
-    select $landing_date, eid, tid, met, quantity_value, occurred_utc, usage_date,
+    select $landing_date, eid, hash(eid), tid, met, quantity_value, occurred_utc, usage_date,
            source_file, row_number
     from _checked where reason is null
     order by source_file, row_number""",
