@@ -11,7 +11,7 @@ SAMPLE_START ?= 2025-01
 SAMPLE_THROUGH ?= 2025-12
 LANDING_DIR ?= data/landing
 
-.PHONY: install manifest run test dev sample clean lock
+.PHONY: install manifest run test dev docs sample clean lock
 
 install: $(STAMP)
 
@@ -41,6 +41,9 @@ test: manifest
 dev: manifest
 	mkdir -p .dagster_home && cp dagster.yaml .dagster_home/dagster.yaml
 	DAGSTER_HOME=$(CURDIR)/.dagster_home $(BIN)/dagster dev
+
+docs: manifest
+	cd dbt && ../$(BIN)/dbt docs generate --profiles-dir . && ../$(BIN)/dbt docs serve --profiles-dir .
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra dev -q -o requirements.lock --python-version 3.11

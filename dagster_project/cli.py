@@ -56,7 +56,9 @@ def _parser() -> argparse.ArgumentParser:
 def _summary(settings) -> str:
     from dagster_project.defs.ingest.readiness import ingested_dates
 
-    lines = [f"landing zone: {settings.landing_dir}", f"warehouse:    {settings.warehouse_path}"]
+    lines = [f"landing zone: {settings.landing_dir}", f"warehouse:    {settings.warehouse_path}",
+             f"ledger:       {settings.ledger_path}", f"analytics:    {settings.analytics_path}",
+             f"exports:      {settings.exports_dir}"]
     if ingested_dates(settings):
         with settings.warehouse(read_only=True) as con:
             parts, read, acc, rej = con.execute(

@@ -42,6 +42,7 @@ def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineS
             "adjustment_lines": emission.adjustments,
             "statement_rows": emission.statement_rows,
             "totals_minor_by_currency": dg.MetadataValue.json(emission.totals_minor_by_currency),
+            "invoices_by_currency": dg.MetadataValue.json(emission.invoices_by_currency),
         }
     )
 

@@ -40,6 +40,7 @@ class Emission:
     statement_rows: int = 0
     adjustments: int = 0
     totals_minor_by_currency: dict[str, int] = field(default_factory=dict)
+    invoices_by_currency: dict[str, int] = field(default_factory=dict)
 
 
 def check_close_order(closed: list[date], month: date) -> bool:
@@ -102,9 +103,12 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 "insert into main.closes values (?, ?, ?, ?, ?)",
                 [month, emitted_at, run_id, result.lines, result.statement_rows],
             )
-            result.totals_minor_by_currency = dict(con.execute(
-                "select currency, sum(amount_minor)::bigint from wh.marts.fct_proposed_invoice_lines group by 1 order by 1"
-            ).fetchall())
+            per_currency = con.execute(
+                "select currency, sum(amount_minor)::bigint, count(distinct billing_account_type || ':' || billing_account_id) "
+                "from wh.marts.fct_proposed_invoice_lines group by 1 order by 1"
+            ).fetchall()
+            result.totals_minor_by_currency = {c: total for c, total, _ in per_currency}
+            result.invoices_by_currency = {c: invoices for c, _, invoices in per_currency}
             con.execute("commit")
         except Exception:
             con.execute("rollback")
