@@ -150,6 +150,7 @@ def test_an_object_stored_before_a_crash_is_found_by_a_list_call_after_the_keys_
         send_unsent(ITEMS, StripeLedger(ledger_con, "live"), gateway)
     fake.expire_idempotency_keys()
     report = send(fake, ledger_con)
+    # The first item was recorded when the error unwound; the second was stored but not recorded.
     assert report.items_found_existing == 1
     assert stripe_items(fake) == EXPECTED
 

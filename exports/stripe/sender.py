@@ -128,27 +128,37 @@ def item_params(item: Item, customer_id: str, invoice_id: str) -> dict:
     }
 
 
+FLUSH_EVERY_ROWS = 1000
+
+
 def send_unsent(items: list[Item], ledger: StripeLedger, gateway: StripeGateway, finalize: bool = False) -> SendReport:
+    """Confirmations are flushed to the ledger every FLUSH_EVERY_ROWS rows and whatever
+    happens at the end; after a hard kill, the unflushed objects are found by list calls."""
     report = SendReport()
     confirmed = ledger.sent_items()
     report.items_already_confirmed = sum((i.line_key, i.part) in confirmed for i in items)
     pending = [i for i in items if (i.line_key, i.part) not in confirmed]
-    for _, group_items in groupby(pending, key=lambda i: i.invoice_group):
-        group = list(group_items)
-        customer_id = _customer(group[0], ledger, gateway, report)
-        invoice_id, fresh = _invoice(group[0], customer_id, ledger, gateway, report)
-        existing = {} if fresh else gateway.existing_items(invoice_id)
-        for item in group:
-            item_id = existing.get((item.line_key, item.part))
-            if item_id:
-                report.items_found_existing += 1
-            else:
-                item_id = gateway.create_invoice_item(item_params(item, customer_id, invoice_id),
-                                                      key=f"item:{item.line_key}:{item.part}")
-                report.items_created += 1
-            ledger.record_item(item.line_key, item.part, invoice_id, item_id, item.amount_minor, item.currency)
-            report.sent_minor_by_currency[item.currency] += item.amount_minor
-        if finalize:
-            gateway.finalize_invoice(invoice_id, key=f"finalize:{invoice_id}")
-            report.invoices_finalized += 1
+    try:
+        for _, group_items in groupby(pending, key=lambda i: i.invoice_group):
+            group = list(group_items)
+            customer_id = _customer(group[0], ledger, gateway, report)
+            invoice_id, fresh = _invoice(group[0], customer_id, ledger, gateway, report)
+            existing = {} if fresh else gateway.existing_items(invoice_id)
+            for item in group:
+                item_id = existing.get((item.line_key, item.part))
+                if item_id:
+                    report.items_found_existing += 1
+                else:
+                    item_id = gateway.create_invoice_item(item_params(item, customer_id, invoice_id),
+                                                          key=f"item:{item.line_key}:{item.part}")
+                    report.items_created += 1
+                ledger.record_item(item.line_key, item.part, invoice_id, item_id, item.amount_minor, item.currency)
+                report.sent_minor_by_currency[item.currency] += item.amount_minor
+            if finalize:
+                gateway.finalize_invoice(invoice_id, key=f"finalize:{invoice_id}")
+                report.invoices_finalized += 1
+            if ledger.pending_rows >= FLUSH_EVERY_ROWS:
+                ledger.flush()
+    finally:
+        ledger.flush()
     return report
