@@ -74,8 +74,9 @@ def forecast_summary(context: dg.AssetExecutionContext, settings: PipelineSettin
     forecast = {cur: {"forecast_minor": f, "lower_minor": lo, "upper_minor": hi} for cur, f, lo, hi in quarter}
     metadata = {"next_quarter_revenue_by_currency": dg.MetadataValue.json(forecast)}
     if overall and overall[0] is not None:
-        metadata["backtest_revenue_wape_method"] = float(overall[0])
-        metadata["backtest_revenue_wape_naive"] = float(overall[1])
+        # Exact DECIMAL ratios, shown as text rather than converted to binary floating point.
+        metadata["backtest_revenue_wape_method"] = dg.MetadataValue.text(str(overall[0]))
+        metadata["backtest_revenue_wape_naive"] = dg.MetadataValue.text(str(overall[1]))
     return dg.MaterializeResult(metadata=metadata)
 
 

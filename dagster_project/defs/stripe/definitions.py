@@ -20,7 +20,7 @@ class StripeSettings(dg.ConfigurableResource):
 
     mode: str = "outbox"
     api_base: str = ""
-    requests_per_second: float = 25.0
+    requests_per_second: int = 25
     max_attempts: int = 6
     finalize: bool = False
 
@@ -29,7 +29,7 @@ class StripeSettings(dg.ConfigurableResource):
         return cls(
             mode=env("STRIPE_MODE"),
             api_base=env("STRIPE_API_BASE"),
-            requests_per_second=float(env("STRIPE_REQUESTS_PER_SECOND")),
+            requests_per_second=int(env("STRIPE_REQUESTS_PER_SECOND")),
             finalize=env("STRIPE_FINALIZE").lower() == "true",
         )
 
