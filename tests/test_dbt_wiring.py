@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -9,17 +10,30 @@ from pathlib import Path
 import pytest
 
 from dagster_project.defs.paths import DBT_PROJECT_DIR
-from dagster_project.defs.warehouse.cli_args import build_args, close_month_from_partition_key, close_vars
+from dagster_project.defs.warehouse.cli_args import (
+    CLOSE_MONTH_VARIABLE,
+    build_args,
+    close_environment,
+    close_month_from_partition_key,
+    dbt_target_path,
+)
 from dagster_project.definitions import defs
 
 
-def test_the_close_passes_its_month_partition_as_the_close_month_var():
-    assert build_args("2025-03-01") == ["build", "--vars", json.dumps({"close_month": "2025-03-01"})]
-    assert json.loads(close_vars("2025-12-01")) == {"close_month": "2025-12-01"}
+def test_the_close_passes_its_month_partition_to_dbt_in_the_environment():
+    assert close_environment("2025-03-01") == {CLOSE_MONTH_VARIABLE: "2025-03-01"}
 
 
-def test_the_daily_build_passes_no_month():
-    assert build_args() == ["build"]
+def test_the_daily_build_clears_any_close_month():
+    assert close_environment(None) == {CLOSE_MONTH_VARIABLE: ""}
+
+
+def test_runs_build_without_unit_tests_which_run_in_the_test_suite():
+    assert build_args() == ["build", "--exclude-resource-type", "unit_test"]
+
+
+def test_dbt_keeps_one_target_folder_beside_each_warehouse(tmp_path):
+    assert dbt_target_path(str(tmp_path / "w" / "warehouse.duckdb")) == tmp_path / "w" / "dbt_target"
 
 
 def test_a_partition_key_that_is_not_a_first_of_month_is_refused():
@@ -57,3 +71,40 @@ def test_dbt_docs_generate_works(tmp_path):
     marts = [n for n in manifest["nodes"].values() if n["resource_type"] == "model" and n["fqn"][1] == "marts"]
     undocumented = [f"{n['name']}.{c}" for n in marts for c, col in n["columns"].items() if not col.get("description")]
     assert len(marts) >= 9 and undocumented == []
+
+
+def test_every_dbt_unit_test_passes(tmp_path):
+    """Runs leave unit tests out (build_args); this is where they run, on empty tables of the real schema."""
+    import duckdb
+
+    from ingest.schema import ensure_raw_schema
+
+    warehouse = tmp_path / "w.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "LEDGER_PATH": str(tmp_path / "l.duckdb")}
+    dbt = [str(Path(sys.executable).parent / "dbt")]
+    common = ["--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
+    for command in (["build", "--empty", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
+                    ["test", "--select", "test_type:unit"]):
+        result = subprocess.run(dbt + command + common, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stdout[-3000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert len(statuses) >= 9
+    assert set(statuses.values()) == {"pass"}, statuses
+
+
+def test_the_dbt_resource_knows_its_version_without_running_dbt_and_builds_no_adapter():
+    from importlib.metadata import version
+
+    from dagster_dbt import DbtCliResource
+
+    from dagster_project.defs.warehouse.resource import DBT_EXECUTABLE, PartnerBillingDbtCli
+
+    # The overridden members must still exist in dagster-dbt, or the overrides silently stop applying.
+    assert isinstance(DbtCliResource.__dict__["_cli_version"], functools.cached_property)
+    assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
+    resource = PartnerBillingDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
+    assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None

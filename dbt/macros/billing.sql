@@ -1,8 +1,12 @@
 {# Every rounding and minor-unit conversion of the project lives here. #}
 
+{#- The month being closed: PARTNER_BILLING_CLOSE_MONTH ('YYYY-MM-01', set by
+    Dagster from the month partition), else the month that ended most recently.
+    Read only at execution, so a new month never invalidates dbt's partial parse. -#}
 {% macro close_month() -%}
-    {%- if var('close_month') -%}
-        date '{{ var("close_month") }}'
+    {%- set month = env_var('PARTNER_BILLING_CLOSE_MONTH', '') if execute else '' -%}
+    {%- if month -%}
+        date '{{ month }}'
     {%- else -%}
         cast(date_trunc('month', current_date) - interval 1 month as date)
     {%- endif -%}

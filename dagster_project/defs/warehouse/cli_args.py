@@ -1,34 +1,46 @@
-"""dbt command lines, built by small pure functions (unit-tested)."""
+"""dbt command lines and environment, built by small pure functions (unit-tested)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
+from pathlib import Path
 
 DAILY_SELECTION = "tag:daily"
 REPORTING_SELECTION = "tag:post_close"
 CLOSE_EXCLUSION = "tag:daily tag:post_close"
 
+# Read by the close_month() macro when models execute. Not a --vars value: dbt
+# re-parses the whole project whenever its vars change, which cost every close
+# ~3 s; an environment variable read only at execution leaves parsing alone.
+CLOSE_MONTH_VARIABLE = "PARTNER_BILLING_CLOSE_MONTH"
+
 
 def close_month_from_partition_key(partition_key: str) -> str:
-    """A monthly partition key ('2025-03-01') as the dbt var value, validated."""
+    """A monthly partition key ('2025-03-01') as the close month value, validated."""
     month = date.fromisoformat(partition_key)
     if month.day != 1:
         raise ValueError(f"a close month starts on the 1st, got {partition_key}")
     return month.isoformat()
 
 
-def close_vars(partition_key: str) -> str:
-    return json.dumps({"close_month": close_month_from_partition_key(partition_key)})
+def close_environment(partition_key: str | None) -> dict[str, str]:
+    """The variables the dbt process needs for this partition: the close month, if any."""
+    if partition_key is None:
+        return {CLOSE_MONTH_VARIABLE: ""}
+    return {CLOSE_MONTH_VARIABLE: close_month_from_partition_key(partition_key)}
 
 
-def build_args(partition_key: str | None = None) -> list[str]:
-    """`dbt build`, with the close month when the assets are month-partitioned.
+def build_args() -> list[str]:
+    """`dbt build` without the unit tests.
 
     The selection itself comes from the @dbt_assets definition, which
-    dagster-dbt turns into --select/--exclude for the assets of the run.
+    dagster-dbt turns into --select/--exclude for the assets of the run. Unit
+    tests check model logic on fixed inputs: they run in `make test`, not at
+    every close.
     """
-    args = ["build"]
-    if partition_key is not None:
-        args += ["--vars", close_vars(partition_key)]
-    return args
+    return ["build", "--exclude-resource-type", "unit_test"]
+
+
+def dbt_target_path(warehouse_path: str) -> Path:
+    """One dbt target folder per warehouse, kept between runs so dbt's partial parse is reused."""
+    return Path(warehouse_path).resolve().parent / "dbt_target"

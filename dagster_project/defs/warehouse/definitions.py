@@ -5,9 +5,10 @@
 - reporting: month partitioned, the marts over the ledger, after the emission.
 """
 
-import sys
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -20,11 +21,36 @@ from dagster_project.defs.warehouse.cli_args import (
     DAILY_SELECTION,
     REPORTING_SELECTION,
     build_args,
+    close_environment,
+    dbt_target_path,
 )
 from dagster_project.defs.warehouse.project import dbt_project
+from dagster_project.defs.warehouse.resource import DBT_EXECUTABLE, PartnerBillingDbtCli
 from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
+
+
+@contextmanager
+def _environment(variables: dict[str, str]) -> Iterator[None]:
+    """Set variables for a dbt process started inside the block (dagster-dbt passes os.environ on)."""
+    previous = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings,
+           partition_key: str | None):
+    with _environment(close_environment(partition_key)):
+        invocation = dbt.cli(build_args(), context=context, target_path=dbt_target_path(settings.warehouse_path))
+    yield from invocation.stream()
 # Months close one at a time, in order: never several in one run.
 ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
@@ -39,9 +65,9 @@ ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
     name="daily_dbt_models",
     pool=DUCKDB_POOL,
 )
-def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
     """The incremental daily grain picks up every re-ingested landing date by itself."""
-    yield from dbt.cli(build_args(), context=context).stream()
+    yield from _build(context, dbt, settings, partition_key=None)
 
 
 @dbt_assets(
@@ -58,7 +84,7 @@ def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     """The close refuses to start while a landing date up to its close date is not ingested."""
     close_date = next_month(date.fromisoformat(context.partition_key))
     require_ingested(settings, close_date)
-    yield from dbt.cli(build_args(context.partition_key), context=context).stream()
+    yield from _build(context, dbt, settings, context.partition_key)
 
 
 @dbt_assets(
@@ -71,13 +97,13 @@ def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     name="reporting_dbt_models",
     pool=DUCKDB_POOL,
 )
-def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    yield from dbt.cli(build_args(context.partition_key), context=context).stream()
+def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
+    yield from _build(context, dbt, settings, context.partition_key)
 
 
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models],
         # The dbt installed beside this Python, whether or not the venv is activated.
-        resources={"dbt": DbtCliResource(project_dir=dbt_project, dbt_executable=str(Path(sys.executable).parent / "dbt"))},
+        resources={"dbt": PartnerBillingDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     )
