@@ -1,10 +1,16 @@
-"""Ingest one landing date of usage: every row accepted or rejected with a reason.
+"""Ingest landing dates of usage: every row accepted or rejected with a reason.
 
 Files are read into an all-text batch table (CSV and NDJSON through Python's
 parsers in chunks, Parquet directly by DuckDB), then one SQL pass assigns each
-row the first reject reason that applies, in SPEC §3's order. The partition's
-rows in the raw tables are replaced in a single transaction, so a partition is
+row the first reject reason that applies, in SPEC §3's order. The rows of the
+dates in the batch are replaced in a single transaction, so a partition is
 never half-written and re-running it never touches another partition.
+
+Several landing dates go through one pass only when none of them has been
+ingested before: that gives exactly what ingesting them one at a time in date
+order gives (a copy in an earlier date, or earlier in the same date by file
+then row, is the accepted one), with one probe of the history and one commit
+instead of one per date. A date ingested before is always re-read alone.
 """
 
 from __future__ import annotations
@@ -34,14 +40,19 @@ REJECT_REASONS = (
 )
 MAX_QUANTITY = "1000000000000"
 CHUNK_ROWS = 100_000
+# Landing files per ingest pass, on disk: ~10M Parquet events, well inside DuckDB's memory limit.
+BATCH_BYTES = 256 * 2**20
 
 _BATCH_SCHEMA = pa.schema(
     [
+        ("landing_date", pa.date32()),
         ("source_file", pa.string()),
         ("row_number", pa.int64()),
         ("malformed", pa.bool_()),
         ("raw_record", pa.string()),
         *[(c, pa.string()) for c in USAGE_COLUMNS],
+        # A Parquet timestamp's UTC value, so its text need not be parsed back; null for text files.
+        ("occurred_value", pa.timestamp("us")),
     ]
 )
 
@@ -85,15 +96,17 @@ def landed_dates(landing_dir: Path) -> list[date]:
     return sorted(found)
 
 
-def _chunks(rows: Iterable[TextRow], source_file: str) -> Iterator[pa.Table]:
+def _chunks(rows: Iterable[TextRow], landing_date: date, source_file: str) -> Iterator[pa.Table]:
     buffer: dict[str, list] = {name: [] for name in _BATCH_SCHEMA.names}
     for row in rows:
+        buffer["landing_date"].append(landing_date)
         buffer["source_file"].append(source_file)
         buffer["row_number"].append(row.row_number)
         buffer["malformed"].append(row.malformed)
         buffer["raw_record"].append(row.raw_record)
         for column in USAGE_COLUMNS:
             buffer[column].append(row.values.get(column))
+        buffer["occurred_value"].append(None)
         if len(buffer["row_number"]) >= CHUNK_ROWS:
             yield pa.table(buffer, schema=_BATCH_SCHEMA)
             buffer = {name: [] for name in _BATCH_SCHEMA.names}
@@ -116,7 +129,19 @@ def _parquet_as_text(column: str, duck_type: str) -> str:
     return f"{col}::varchar"
 
 
-def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> None:
+def _parquet_timestamp_value(column: str, duck_type: str) -> str:
+    """The UTC value its text stands for, when the text's four-digit year can be trusted to parse back."""
+    col = _quote(column)
+    if duck_type == "TIMESTAMP WITH TIME ZONE":
+        value = f"timezone('UTC', {col})"
+    elif duck_type.startswith("TIMESTAMP"):
+        value = f"{col}::timestamp"
+    else:
+        return "null"
+    return f"case when year({value}) between 1000 and 9999 then {value} end"
+
+
+def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, source_file: str) -> None:
     described = con.execute(
         "select column_name, column_type from (describe select * from read_parquet(?))",
         [str(path)],
@@ -131,19 +156,20 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) 
     if missing:
         raise UnreadableFile(f"missing_columns: {', '.join(missing)}")
     selects = ", ".join(_parquet_as_text(*by_name[c]) for c in USAGE_COLUMNS)
+    occurred_value = _parquet_timestamp_value(*by_name["occurred_at"])
     con.execute(
         f"""insert into _batch
-            select ?, file_row_number + 1, false, null, {selects}
+            select ?, ?, file_row_number + 1, false, null, {selects}, {occurred_value}
             from read_parquet(?, file_row_number = true)""",
-        [source_file, str(path)],
+        [landing_date, source_file, str(path)],
     )
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> None:
+def _load_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, source_file: str) -> None:
     suffix = path.suffix.lower()
     if suffix == ".parquet":
         try:
-            _load_parquet(con, path, source_file)
+            _load_parquet(con, path, landing_date, source_file)
         except duckdb.Error as exc:
             raise UnreadableFile(f"unreadable_parquet: {str(exc).splitlines()[0]}") from exc
         return
@@ -153,14 +179,21 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, source_file: str) -> 
         rows = read_ndjson_rows(path, USAGE_COLUMNS)
     else:
         raise UnreadableFile("unsupported_file_type: expected .csv, .ndjson or .parquet")
-    for chunk in _chunks(rows, source_file):
+    for chunk in _chunks(rows, landing_date, source_file):
         con.register("_chunk", chunk)
         con.execute("insert into _batch select * from _chunk")
         con.unregister("_chunk")
 
 
+_SPACE = "(chr(32), chr(9), chr(10), chr(13))"
+
+
 def _trimmed(column: str) -> str:
-    return f"nullif(trim({column}, chr(32) || chr(9) || chr(10) || chr(13)), '')"
+    # Trimming with a character set is slow in DuckDB; most values need none, so test the ends first.
+    return (
+        f"nullif(case when left({column}, 1) in {_SPACE} or right({column}, 1) in {_SPACE} "
+        f"then trim({column}, chr(32) || chr(9) || chr(10) || chr(13)) else {column} end, '')"
+    )
 
 
 _VALIDATE_SQL = f"""
@@ -178,14 +211,17 @@ with cleaned as (
 parsed as (
     select
         c.*,
-        regexp_extract(c.ts, '{_TIMESTAMP_PATTERN}', ['d', 'h', 'mi', 's', 'f', 'tz']) as tsp,
+        case when c.occurred_value is null
+            then regexp_extract(c.ts, '{_TIMESTAMP_PATTERN}', ['d', 'h', 'mi', 's', 'f', 'tz'])
+        end as tsp,
         try_cast(c.qty as decimal(38, 6)) as quantity_value
     from cleaned c
 ),
 timed as (
     select
         p.*,
-        case when regexp_full_match(p.ts, '{_TIMESTAMP_PATTERN}') then
+        case when p.occurred_value is not null then p.occurred_value
+        when regexp_full_match(p.ts, '{_TIMESTAMP_PATTERN}') then
             try_cast(
                 tsp.d || ' ' || tsp.h || ':' || tsp.mi || ':'
                 || coalesce(nullif(tsp.s, ''), '00') || left(tsp.f, 7)
@@ -216,7 +252,7 @@ reasoned as (
                  or t.quantity_value > {MAX_QUANTITY}
                 then 'bad_quantity'
             when t.occurred_utc is null then 'bad_timestamp'
-            when cast(t.occurred_utc as date) > $landing_date::date then 'future_timestamp'
+            when cast(t.occurred_utc as date) > t.landing_date then 'future_timestamp'
             when $billing_start::date is not null and cast(t.occurred_utc as date) < $billing_start::date
                 then 'before_billing_start'
             when t.tid not in (select tenant_id from raw.tenants where tenant_id is not null)
@@ -226,19 +262,25 @@ reasoned as (
     from timed t
 ),
 candidates as (
+    select r.* from reasoned r where r.early_reason is null
+),
+-- Copies are ranked only for ids seen more than once: a window over every row costs a sort of the batch.
+repeated as (
     select
-        r.*,
-        row_number() over (partition by r.eid order by r.source_file, r.row_number) as copy_rank,
-        first_value(struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc))
-            over (partition by r.eid order by r.source_file, r.row_number) as first_copy
-    from reasoned r
-    where r.early_reason is null
+        c.source_file,
+        c.row_number,
+        row_number() over copies as copy_rank,
+        first_value(struct_pack(tid := c.tid, met := c.met, q := c.quantity_value, at := c.occurred_utc))
+            over copies as first_copy
+    from candidates c
+    where c.eid in (select eid from candidates group by eid having count(*) > 1)
+    window copies as (partition by c.eid order by c.landing_date, c.source_file, c.row_number)
 ),
 -- The history is probed on the integer event_hash column; ids are compared only for its hits.
 hash_hits as materialized (
     select e.event_id, e.tenant_id, e.metric, e.quantity, e.occurred_at
     from raw.usage_events e
-    where e.landing_date <> $landing_date::date
+    where not list_contains($landing_dates::date[], e.landing_date)
       and e.event_hash in (select hash(eid) from candidates)
 ),
 earlier as (
@@ -263,25 +305,25 @@ select
             is distinct from c.first_copy
     end as payload_differs
 from reasoned r
-left join candidates c using (source_file, row_number)
+left join repeated c using (source_file, row_number)
 left join earlier x on x.event_id = r.eid and r.early_reason is null
 """
 
-_WRITE_STATEMENTS = (
-    "delete from raw.usage_events where landing_date = $landing_date",
-    "delete from raw.usage_rejects where landing_date = $landing_date",
-    "delete from raw.rejected_files where landing_date = $landing_date",
-    "delete from raw.usage_partitions where landing_date = $landing_date",
+_DELETE_STATEMENTS = tuple(
+    f"delete from raw.{table} where list_contains($landing_dates::date[], landing_date)"
+    for table in ("usage_events", "usage_rejects", "rejected_files", "usage_partitions")
+)
+_INSERT_STATEMENTS = (
     """insert into raw.usage_events
-    select $landing_date, eid, hash(eid), tid, met, quantity_value, occurred_utc, usage_date,
+    select landing_date, eid, hash(eid), tid, met, quantity_value, occurred_utc, usage_date,
            source_file, row_number
     from _checked where reason is null
-    order by source_file, row_number""",
+    order by landing_date, source_file, row_number""",
     """insert into raw.usage_rejects
-    select $landing_date, source_file, row_number, reason, payload_differs,
+    select landing_date, source_file, row_number, reason, payload_differs,
            event_id, tenant_id, metric, quantity, occurred_at, raw_record
     from _checked where reason is not null
-    order by source_file, row_number""",
+    order by landing_date, source_file, row_number""",
 )
 
 
@@ -293,56 +335,115 @@ def ingest_usage_partition(
     billing_start: date | None,
 ) -> PartitionResult:
     """Replace the raw rows of one landing date with a fresh read of its folder."""
+    return ingest_usage_partitions(con, landing_dir, [landing_date], known_metrics, billing_start)[0]
+
+
+def ingest_usage_partitions(
+    con: duckdb.DuckDBPyConnection,
+    landing_dir: Path,
+    landing_dates: Sequence[date],
+    known_metrics: Sequence[str],
+    billing_start: date | None,
+) -> list[PartitionResult]:
+    """Replace the raw rows of these landing dates, in one pass and one transaction.
+
+    More than one date only when none has been ingested before (see the module
+    docstring); `batches` groups dates that way.
+    """
     ensure_raw_schema(con)
-    result = PartitionResult(landing_date)
-    folder = usage_folder(landing_dir, landing_date)
+    dates = sorted(set(landing_dates))
+    if len(dates) > 1:
+        done = {r[0] for r in con.execute(
+            "select landing_date from raw.usage_partitions where list_contains(?::date[], landing_date)", [dates]
+        ).fetchall()}
+        if done:
+            raise ValueError(f"already ingested, re-ingest alone: {sorted(done)}")
+    results = {d: PartitionResult(d) for d in dates}
     con.execute(
         "create or replace temp table _batch ("
         + ", ".join(f"{f.name} {_duck_type(f.type)}" for f in _BATCH_SCHEMA)
         + ")"
     )
-    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")) if folder.is_dir() else []
-    for path in files:
-        source_file = path.relative_to(landing_dir).as_posix()
-        result.files_read += 1
-        try:
-            _load_file(con, path, source_file)
-        except UnreadableFile as exc:
-            con.execute("delete from _batch where source_file = ?", [source_file])
-            result.rejected_files.append((source_file, str(exc)))
+    for landing_date in dates:
+        result = results[landing_date]
+        for path in _landed_files(landing_dir, landing_date):
+            source_file = path.relative_to(landing_dir).as_posix()
+            result.files_read += 1
+            try:
+                _load_file(con, path, landing_date, source_file)
+            except UnreadableFile as exc:
+                con.execute("delete from _batch where source_file = ?", [source_file])
+                result.rejected_files.append((source_file, str(exc)))
 
-    params = {
-        "landing_date": landing_date,
-        "billing_start": billing_start,
-        "metrics": list(known_metrics),
-    }
+    params = {"landing_dates": dates, "billing_start": billing_start, "metrics": list(known_metrics)}
     con.execute(_VALIDATE_SQL, params)
-    counts = dict(con.execute("select coalesce(reason, ''), count(*) from _checked group by 1").fetchall())
-    result.rows_accepted = counts.pop("", 0)
-    result.rejects_by_reason = dict(sorted(counts.items(), key=lambda kv: REJECT_REASONS.index(kv[0])))
-    result.rows_read = con.execute("select count(*) from _batch").fetchone()[0]
+    for landing_date, reason, count in con.execute(
+        "select landing_date, coalesce(reason, ''), count(*) from _checked group by all"
+    ).fetchall():
+        if reason:
+            results[landing_date].rejects_by_reason[reason] = count
+        else:
+            results[landing_date].rows_accepted = count
+    for landing_date, count in con.execute("select landing_date, count(*) from _batch group by all").fetchall():
+        results[landing_date].rows_read = count
+    for result in results.values():
+        result.rejects_by_reason = dict(sorted(result.rejects_by_reason.items(), key=lambda kv: REJECT_REASONS.index(kv[0])))
 
     con.execute("begin")
     try:
-        for statement in _WRITE_STATEMENTS:
-            con.execute(statement, {"landing_date": landing_date})
-        for path, reason in result.rejected_files:
-            con.execute("insert into raw.rejected_files values (?, ?, ?)", [landing_date, path, reason])
-        con.execute(
-            "insert into raw.usage_partitions values (?, ?, ?, ?, ?, ?, current_localtimestamp())",
-            [landing_date, result.files_read, len(result.rejected_files), result.rows_read,
-             result.rows_accepted, result.rows_rejected],
-        )
+        for statement in _DELETE_STATEMENTS:
+            con.execute(statement, {"landing_dates": dates})
+        for statement in _INSERT_STATEMENTS:
+            con.execute(statement)
+        for result in results.values():
+            for path, reason in result.rejected_files:
+                con.execute("insert into raw.rejected_files values (?, ?, ?)", [result.landing_date, path, reason])
+            con.execute(
+                "insert into raw.usage_partitions values (?, ?, ?, ?, ?, ?, current_localtimestamp())",
+                [result.landing_date, result.files_read, len(result.rejected_files), result.rows_read,
+                 result.rows_accepted, result.rows_rejected],
+            )
         con.execute("commit")
     except Exception:
         con.execute("rollback")
         raise
     finally:
         con.execute("drop table if exists _batch; drop table if exists _checked")
-    return result
+    return [results[d] for d in dates]
+
+
+def _landed_files(landing_dir: Path, landing_date: date) -> list[Path]:
+    folder = usage_folder(landing_dir, landing_date)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+
+
+def batches(landing_dir: Path, dates: Sequence[date], ingested: set[date], max_bytes: int = BATCH_BYTES) -> list[list[date]]:
+    """Dates in order, in groups that one pass may ingest together.
+
+    A date ingested before is a group of its own; consecutive new dates share a
+    group until their files reach `max_bytes` on disk, which bounds the batch's memory.
+    """
+    groups: list[list[date]] = []
+    size = 0
+    for landing_date in sorted(set(dates)):
+        date_bytes = sum(p.stat().st_size for p in _landed_files(landing_dir, landing_date))
+        joinable = groups and groups[-1][-1] not in ingested and landing_date not in ingested
+        if joinable and size + date_bytes <= max_bytes:
+            groups[-1].append(landing_date)
+            size += date_bytes
+        else:
+            groups.append([landing_date])
+            size = date_bytes
+    return groups
 
 
 def _duck_type(arrow_type: pa.DataType) -> str:
+    if arrow_type == pa.date32():
+        return "date"
+    if arrow_type == pa.timestamp("us"):
+        return "timestamp"
     if arrow_type == pa.int64():
         return "bigint"
     if arrow_type == pa.bool_():
