@@ -40,8 +40,8 @@ REJECT_REASONS = (
 )
 MAX_QUANTITY = "1000000000000"
 CHUNK_ROWS = 100_000
-# Landing files per ingest pass, on disk: ~10M Parquet events, well inside DuckDB's memory limit.
-BATCH_BYTES = 256 * 2**20
+# Landing files per ingest pass, on disk: ~2.5M Parquet events, whose text batch stays near 1.5 GB.
+BATCH_BYTES = 64 * 2**20
 
 _BATCH_SCHEMA = pa.schema(
     [
