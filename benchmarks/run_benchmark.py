@@ -31,6 +31,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START, MONTHS, THROUGH = "2025-01", 12, "2025-12"
 EXTRA_DAY = "2026-01-01"
+EXTRA_DAY_DENSITY = 2
 
 
 class PeakRss:
@@ -119,18 +120,23 @@ def floors(landing: Path) -> dict:
     return {"parquet_rows": rows, "bare_load_seconds": round(load, 2), "group_by_seconds": round(group, 2)}
 
 
-def add_extra_day(landing: Path, tenants: int, per_day: int, scratch: Path) -> None:
-    """The same extra landing day for every size: the first day of the month after the sample."""
-    if (landing / "usage" / EXTRA_DAY / f"events-{EXTRA_DAY}.parquet").exists():
-        return
-    subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(scratch), "--tenants", str(tenants),
-                    "--months", "1", "--start", EXTRA_DAY[:7], "--events-per-tenant-day", str(per_day)], check=True)
-    source = scratch / "usage" / EXTRA_DAY
+def add_extra_day(landing: Path, tenants: int, scratch: Path) -> None:
+    """The same extra landing day for every size: the first day after the sample, at the smallest density.
+
+    The day is generated once and copied into each landing zone, so the sizes
+    differ only in their history.
+    """
     target = landing / "usage" / EXTRA_DAY
-    target.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        return
+    source = scratch / "usage" / EXTRA_DAY
+    if not source.exists():
+        subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(scratch), "--tenants", str(tenants),
+                        "--months", "1", "--start", EXTRA_DAY[:7], "--events-per-tenant-day", str(EXTRA_DAY_DENSITY)],
+                       check=True, capture_output=True)
+    target.mkdir(parents=True)
     for f in source.glob("events-*"):
         shutil.copy2(f, target / f.name)
-    shutil.rmtree(scratch)
 
 
 def bench_size(root: Path, tenants: int, per_day: int) -> dict:
@@ -166,7 +172,7 @@ def bench_size(root: Path, tenants: int, per_day: int) -> dict:
     result["floors"] = floors(landing)
     result["ingest_over_bare_load"] = round(replay["stages"].get("usage_events", 0) / result["floors"]["bare_load_seconds"], 2)
 
-    add_extra_day(landing, tenants, per_day, size_dir / "extra")
+    add_extra_day(landing, tenants, root / f"extra-t{tenants}")
     code = (f"from dagster_project.definitions import defs;"
             f"r = defs.resolve_job_def('ingest_job').execute_in_process(partition_key='{EXTRA_DAY}', "
             f"instance=__import__('dagster').DagsterInstance.get()); assert r.success")
