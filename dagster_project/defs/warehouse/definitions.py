@@ -29,6 +29,8 @@ from dagster_project.defs.warehouse.resource import DBT_EXECUTABLE, PartnerBilli
 from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
+# Months close one at a time, in order: never several in one run.
+ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 @contextmanager
@@ -48,11 +50,10 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings,
            partition_key: str | None):
+    """`dbt build` of the assets of this run, with the close month (or none) in dbt's environment."""
     with _environment(close_environment(partition_key)):
         invocation = dbt.cli(build_args(), context=context, target_path=dbt_target_path(settings.warehouse_path))
     yield from invocation.stream()
-# Months close one at a time, in order: never several in one run.
-ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 
 @dbt_assets(
