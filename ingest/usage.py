@@ -185,14 +185,15 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, s
         con.unregister("_chunk")
 
 
-_SPACE = "(chr(32), chr(9), chr(10), chr(13))"
+_SPACES = ("chr(32)", "chr(9)", "chr(10)", "chr(13)")
 
 
 def _trimmed(column: str) -> str:
     # Trimming with a character set is slow in DuckDB; most values need none, so test the ends first.
+    spaces = f"({', '.join(_SPACES)})"
     return (
-        f"nullif(case when left({column}, 1) in {_SPACE} or right({column}, 1) in {_SPACE} "
-        f"then trim({column}, chr(32) || chr(9) || chr(10) || chr(13)) else {column} end, '')"
+        f"nullif(case when left({column}, 1) in {spaces} or right({column}, 1) in {spaces} "
+        f"then trim({column}, {' || '.join(_SPACES)}) else {column} end, '')"
     )
 
 
@@ -353,9 +354,7 @@ def ingest_usage_partitions(
     ensure_raw_schema(con)
     dates = sorted(set(landing_dates))
     if len(dates) > 1:
-        done = {r[0] for r in con.execute(
-            "select landing_date from raw.usage_partitions where list_contains(?::date[], landing_date)", [dates]
-        ).fetchall()}
+        done = ingested_landing_dates(con) & set(dates)
         if done:
             raise ValueError(f"already ingested, re-ingest alone: {sorted(done)}")
     results = {d: PartitionResult(d) for d in dates}
@@ -410,6 +409,11 @@ def ingest_usage_partitions(
     finally:
         con.execute("drop table if exists _batch; drop table if exists _checked")
     return [results[d] for d in dates]
+
+
+def ingested_landing_dates(con: duckdb.DuckDBPyConnection) -> set[date]:
+    """Landing dates with a partition record: ingested at least once (the raw schema must exist)."""
+    return {r[0] for r in con.execute("select landing_date from raw.usage_partitions").fetchall()}
 
 
 def _landed_files(landing_dir: Path, landing_date: date) -> list[Path]:

@@ -13,7 +13,14 @@ from dagster_project.defs.paths import PRICE_BOOK_SEED
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from ingest.accounts import load_accounts
 from ingest.schema import ACCOUNT_FILES, ensure_raw_schema
-from ingest.usage import PartitionResult, batches, ingest_usage_partitions, landed_dates, reject_reason_counts
+from ingest.usage import (
+    PartitionResult,
+    batches,
+    ingest_usage_partitions,
+    ingested_landing_dates,
+    landed_dates,
+    reject_reason_counts,
+)
 
 ACCOUNT_KEYS = {table: dg.AssetKey(["raw", table]) for table in ACCOUNT_FILES}
 USAGE_EVENTS = dg.AssetKey(["raw", "usage_events"])
@@ -136,8 +143,7 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
     results = []
     with settings.warehouse() as con:
         ensure_raw_schema(con)
-        ingested = {r[0] for r in con.execute("select landing_date from raw.usage_partitions").fetchall()}
-        for group in batches(landing, dates, ingested):
+        for group in batches(landing, dates, ingested_landing_dates(con)):
             for result in ingest_usage_partitions(con, landing, group, metrics, settings.billing_start_date):
                 context.log.info(
                     f"{result.landing_date}: read {result.rows_read}, accepted {result.rows_accepted}, "

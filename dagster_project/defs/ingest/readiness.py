@@ -11,7 +11,7 @@ from pathlib import Path
 
 from dagster_project.defs.partitions import landing_dates
 from dagster_project.defs.settings import PipelineSettings
-from ingest.usage import landed_dates
+from ingest.usage import ingested_landing_dates, landed_dates
 
 
 class IngestIncomplete(RuntimeError):
@@ -30,7 +30,7 @@ def ingested_dates(settings: PipelineSettings) -> set[date]:
     with settings.warehouse(read_only=True) as con:
         if not _table_exists(con, "usage_partitions"):
             return set()
-        return {r[0] for r in con.execute("select landing_date from raw.usage_partitions").fetchall()}
+        return ingested_landing_dates(con)
 
 
 def missing_dates(settings: PipelineSettings, close_date: date) -> list[date]:
