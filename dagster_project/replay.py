@@ -3,8 +3,10 @@
 For each month not yet closed, from the first month through the one asked
 for: ingest every landing date up to that month's close date (one single-run
 backfill per contiguous range of dates), re-ingest partitions whose
-unknown_tenant rejects now have a tenant, then launch the close. The same
-jobs the schedules launch, on the instance of DAGSTER_HOME when it is set.
+unknown_tenant rejects now have a tenant, then close it up to the emission;
+after the last, publish once (reporting marts, statements, analytics, Stripe).
+The jobs are the Definitions' own, run on the instance of DAGSTER_HOME when it
+is set.
 """
 
 from __future__ import annotations
@@ -101,13 +103,32 @@ def ingest_through(defs: dg.Definitions, inst: dg.DagsterInstance, settings: Pip
             report.ingest_runs += 1
 
 
+def publish(defs: dg.Definitions, inst: dg.DagsterInstance, months: list[date]) -> None:
+    """What close_job does after the emission, once for the months a replay closed.
+
+    The reporting marts, the analytics file and the Stripe sending are as of
+    the latest closed month, whose publication covers the earlier ones; only
+    partner statements are per month, so the earlier months' are written in
+    one more run.
+    """
+    run_job(defs, "publish_job", inst, {"dagster/partition": months[-1].isoformat()})
+    if len(months) > 1:
+        run_job(defs, "partner_statements_job", inst, {
+            ASSET_PARTITION_RANGE_START_TAG: months[0].isoformat(),
+            ASSET_PARTITION_RANGE_END_TAG: months[-2].isoformat(),
+        })
+
+
 def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayReport:
-    """Close every month not yet closed through `through`, in order.
+    """Close every month not yet closed through `through`, in order, then publish once.
 
     Landing dates up to the last close date are ingested first, in one pass:
     each close only reads usage landed up to its own close date, so this gives
     the same result as ingesting before each close, with one run instead of one
-    per month.
+    per month. Each month is closed up to its emission (emit_job); what the
+    schedule's close_job does after that runs once, after the last month, or
+    after the last month that closed when a close fails, so nothing emitted
+    goes unpublished.
     """
     settings = PipelineSettings.from_env()
     landed = landed_dates(Path(settings.landing_dir))
@@ -125,13 +146,26 @@ def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayRepor
         return report
     ingest_through(defs, inst, settings, next_month(last), report)
     on_progress(f"ingested landing dates through {next_month(last)} ({report.ingest_runs} run(s))")
-    for month in months:
-        run_job(defs, "close_job", inst, {"dagster/partition": month.isoformat()})
-        report.closed_months.append(month.strftime("%Y-%m"))
-        on_progress(f"closed {month:%Y-%m}")
     if not months:
         # Nothing to close: rebuild the marts as of the latest close (after a
         # deleted warehouse, say); the emission sees the month closed and adds nothing.
         run_job(defs, "close_job", inst, {"dagster/partition": last.isoformat()})
         report.refreshed_month = last.strftime("%Y-%m")
+        return report
+    closed_now: list[date] = []
+    failure: BlockingCheckFailed | None = None
+    for month in months:
+        try:
+            run_job(defs, "emit_job", inst, {"dagster/partition": month.isoformat()})
+        except BlockingCheckFailed as exc:
+            failure = exc
+            break
+        closed_now.append(month)
+        report.closed_months.append(month.strftime("%Y-%m"))
+        on_progress(f"closed {month:%Y-%m}")
+    if closed_now:
+        publish(defs, inst, closed_now)
+        on_progress(f"published {closed_now[-1]:%Y-%m}: reporting marts, statements, analytics file, Stripe")
+    if failure:
+        raise failure
     return report

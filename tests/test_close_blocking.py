@@ -59,6 +59,31 @@ def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, mo
     assert "assert_usage_has_a_list_price" in message
 
 
+def test_a_close_that_fails_later_in_a_replay_still_publishes_the_months_closed_before_it(tmp_path, monkeypatch, capsys):
+    landing = tmp_path / "landing"
+    write_scenario(landing)
+    write_csv(landing / "accounts/tenants.csv", ["tenant_id", "name", "currency", "external_ref"],
+              TENANTS + [["tg", "Pound Tenant", "gbp", ""]])
+    write_csv(landing / "usage/2025-02-06/gbp.csv", USAGE_HEADER, [["g1", "tg", "api_calls", "5", "2025-02-06T00:00Z"]])
+    for name in ("BILLING_START", "DAGSTER_HOME", "STRIPE_MODE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+    code = main(["run", "--through", "2025-02", "--landing", "landing", "--warehouse", "w.duckdb",
+                 "--ledger", "l.duckdb", "--exports", "exports"])
+
+    assert code == 1
+    assert "emit_job" in capsys.readouterr().err
+    with duckdb.connect(str(tmp_path / "l.duckdb"), read_only=True) as con:
+        assert con.execute("select close_month from closes").fetchall() == [(date(2025, 1, 1),)]
+        january = con.execute("select line_key, amount_minor from invoice_lines order by 1").fetchall()
+        sent = con.execute("""select json_extract_string(params, '$.metadata.line_key'), json_extract(params, '$.amount')::bigint
+                              from stripe_outbox where path = '/v1/invoiceitems' order by 1""").fetchall()
+    assert len(january) == 9 and sent == january
+    assert sorted(p.relative_to(tmp_path / "exports").as_posix() for p in (tmp_path / "exports").rglob("*.csv")) == \
+        ["2025-01/PA.csv", "2025-01/PC.csv"]
+
+
 @pytest.mark.parametrize(
     ("closed", "month", "already"),
     [([], date(2025, 3, 1), False), ([date(2025, 1, 1)], date(2025, 2, 1), False),

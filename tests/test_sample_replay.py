@@ -46,6 +46,14 @@ def test_every_statement_file_sums_to_its_owners_emitted_lines(replayed):
         assert {r["billing_account_id"] for r in rows} == {account}
 
 
+def test_every_partner_owner_with_lines_in_a_closed_month_has_its_statement_file(replayed):
+    owners = {(f"{period:%Y-%m}", account) for period, account in _q(replayed, "l.duckdb", """
+        select distinct invoice_period, billing_account_id from invoice_lines where billing_account_type = 'partner'""")}
+    files = {(path.parent.name, path.stem) for path in (replayed / "exports").rglob("*.csv")}
+    assert len({month for month, _ in owners}) == 8
+    assert files == owners
+
+
 def test_no_direct_tenant_appears_in_a_statement(replayed):
     direct = {r[0] for r in _q(replayed, "l.duckdb", "select billing_account_id from invoice_lines where billing_account_type = 'tenant'")}
     exported = {r["tenant_id"] for p in (replayed / "exports").rglob("*.csv") for r in csv.DictReader(p.open(encoding="utf-8"))}

@@ -47,12 +47,30 @@ def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineS
     )
 
 
+# A close in two parts: what closes the month (checks, then the emission), and
+# what publishes it (reporting marts, partner statements, analytics, Stripe).
+EMISSION = dg.AssetSelection.assets(close_dbt_models, emitted_invoice_lines)
+PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe")
+
 close_job = dg.define_asset_job(
     "close_job",
-    selection=dg.AssetSelection.assets(close_dbt_models, emitted_invoice_lines, reporting_dbt_models)
-    | dg.AssetSelection.groups("exports", "stripe"),
+    selection=EMISSION | PUBLICATION,
     description="Close a service month: build and check the proposed lines, emit them, rebuild the reporting "
     "marts, write partner statements, publish the analytics file, send what is unsent to Stripe.",
+)
+
+emit_job = dg.define_asset_job(
+    "emit_job",
+    selection=EMISSION,
+    description="The first part of close_job: build and check the proposed lines, emit them. `partner-billing "
+    "run` closes each month but the last with it, then runs publish_job once.",
+)
+
+publish_job = dg.define_asset_job(
+    "publish_job",
+    selection=PUBLICATION,
+    description="The second part of close_job, as of the latest closed month: rebuild the reporting marts, write "
+    "its partner statements, publish the analytics file, send what is unsent to Stripe.",
 )
 
 CLOSE_MONTH_TAG = "partner_billing/close_month"
@@ -103,7 +121,7 @@ def close_when_ingested(context: dg.RunStatusSensorContext, settings: PipelineSe
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[emitted_invoice_lines],
-        jobs=[close_job],
+        jobs=[close_job, emit_job, publish_job],
         schedules=[monthly_close_schedule],
         sensors=[close_when_ingested],
     )

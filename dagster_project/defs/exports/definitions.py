@@ -25,18 +25,26 @@ REPORTING_MARTS = [dg.AssetKey(["marts", name]) for name in
     backfill_policy=ONE_MONTH_PER_RUN,
 )
 def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    period = date.fromisoformat(context.partition_key)
+    # Statement rows are emitted rows, the same whichever later close built the
+    # mart, so one run may write several closed months (partner-billing run does).
+    periods = [date.fromisoformat(key) for key in context.partition_keys]
     with settings.warehouse(read_only=True) as con:
-        files = write_statements(con, Path(settings.exports_dir), period)
+        files = [f for period in periods for f in write_statements(con, Path(settings.exports_dir), period)]
     totals: dict[str, int] = {}
     for f in files:
         totals[f.currency] = totals.get(f.currency, 0) + f.wholesale_total_minor
     return dg.MaterializeResult(metadata={
         "files": len(files),
         "rows": sum(f.rows for f in files),
-        "folder": str(Path(settings.exports_dir) / f"{period:%Y-%m}"),
+        "folders": dg.MetadataValue.json([str(Path(settings.exports_dir) / f"{p:%Y-%m}") for p in periods]),
         "wholesale_total_minor_by_currency": dg.MetadataValue.json(dict(sorted(totals.items()))),
     })
+
+
+partner_statements_job = dg.define_asset_job(
+    "partner_statements_job", selection=[PARTNER_STATEMENTS],
+    description="Write the partner statements of closed months (one month, or a range in one run).",
+)
 
 
 @dg.multi_asset(
@@ -103,4 +111,4 @@ def export_statement_job():
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job])
+    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job, partner_statements_job])
