@@ -30,8 +30,11 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 START, MONTHS, THROUGH = "2025-01", 12, "2025-12"
-EXTRA_DAY = "2026-01-01"
-EXTRA_DAY_DENSITY = 2
+# The first landing date after the sample's (whose late usage lands up to 2026-01-03).
+EXTRA_DAY = "2026-01-04"
+EXTRA_DAY_SOURCE, EXTRA_DAY_SHIFT_DAYS = "2025-12-15", 20
+# The replay: one ingest, each month closed up to its emission, one publication.
+RUN_JOBS = ("ingest_job", "emit_job", "publish_job", "partner_statements_job")
 
 
 class PeakRss:
@@ -76,7 +79,7 @@ def stage_seconds(dagster_home: Path, since: float) -> dict:
 
     instance = dg.DagsterInstance.get()
     stages: dict[str, float] = defaultdict(float)
-    runs = {"ingest_job": [], "close_job": []}
+    runs = {name: [] for name in RUN_JOBS}
     for record in instance.get_run_records():
         run = record.dagster_run
         if record.create_timestamp.timestamp() < since or run.job_name not in runs:
@@ -100,10 +103,15 @@ def dbt_startup_seconds(env: dict[str, str], target: Path) -> float:
     return round(time.perf_counter() - started, 2)
 
 
-def fixed_overhead_per_close(runs: list[dict], dbt_startup: float) -> float:
-    """Dagster's share of a close run (wall time not spent in steps) plus the close's two dbt starts."""
-    orchestration = [r["run_seconds"] - r["steps_seconds"] for r in runs]
-    return round(sum(orchestration) / len(orchestration) + 2 * dbt_startup, 2)
+def fixed_overhead_per_close(runs: dict[str, list[dict]], dbt_startup: float) -> dict:
+    """Wall time not spent in steps (Dagster) plus dbt starts: per month of the replay (one emit run,
+    one dbt start) and per close as the schedule runs it (emit and publish parts, two dbt starts)."""
+    def orchestration(job: str) -> float:
+        return sum(r["run_seconds"] - r["steps_seconds"] for r in runs[job]) / len(runs[job])
+
+    replay_month = orchestration("emit_job") + dbt_startup
+    return {"replay_month": round(replay_month, 2),
+            "scheduled_close": round(replay_month + orchestration("publish_job") + dbt_startup, 2)}
 
 
 def floors(landing: Path) -> dict:
@@ -120,26 +128,25 @@ def floors(landing: Path) -> dict:
     return {"parquet_rows": rows, "bare_load_seconds": round(load, 2), "group_by_seconds": round(group, 2)}
 
 
-def add_extra_day(landing: Path, tenants: int, scratch: Path) -> None:
-    """The same extra landing day for every size: the first day after the sample, at the smallest density.
+def add_extra_day(landing: Path, source_landing: Path) -> None:
+    """The same extra landing day for every size, after every landing date of the sample.
 
-    The day is generated once and copied into each landing zone, so the sizes
-    differ only in their history.
+    It is a copy of the smallest size's 2025-12-15 events moved 20 days on with
+    new event ids: a whole day of usage at the smallest density, the same file
+    in each landing zone, so the sizes differ only in their history.
     """
     target = landing / "usage" / EXTRA_DAY
     if target.exists():
         return
-    source = scratch / "usage" / EXTRA_DAY
-    if not source.exists():
-        subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(scratch), "--tenants", str(tenants),
-                        "--months", "1", "--start", EXTRA_DAY[:7], "--events-per-tenant-day", str(EXTRA_DAY_DENSITY)],
-                       check=True, capture_output=True)
+    source = source_landing / "usage" / EXTRA_DAY_SOURCE / f"events-{EXTRA_DAY_SOURCE}.parquet"
     target.mkdir(parents=True)
-    for f in source.glob("events-*"):
-        shutil.copy2(f, target / f.name)
+    duckdb.execute(f"""copy (select 'x-' || event_id as event_id, tenant_id, metric, quantity,
+                                    occurred_at + interval {EXTRA_DAY_SHIFT_DAYS} day as occurred_at
+                             from read_parquet('{source}'))
+                       to '{target / f"events-{EXTRA_DAY}.parquet"}' (format parquet)""")
 
 
-def bench_size(root: Path, tenants: int, per_day: int) -> dict:
+def bench_size(root: Path, tenants: int, per_day: int, smallest: int) -> dict:
     size_dir = root / f"t{tenants}-e{per_day}"
     landing, data, home = size_dir / "landing", size_dir / "data", size_dir / "dagster_home"
     result: dict = {"tenants": tenants, "events_per_tenant_day": per_day}
@@ -167,12 +174,11 @@ def bench_size(root: Path, tenants: int, per_day: int) -> dict:
     replay["events_per_second"] = round(replay["events_read"] / replay["seconds"])
     result["replay"] = replay
     result["dbt_startup_seconds"] = dbt_startup_seconds(env, data / "dbt_target")
-    result["fixed_overhead_per_close_seconds"] = fixed_overhead_per_close(
-        replay["runs"]["close_job"], result["dbt_startup_seconds"])
+    result["fixed_overhead_per_close_seconds"] = fixed_overhead_per_close(replay["runs"], result["dbt_startup_seconds"])
     result["floors"] = floors(landing)
     result["ingest_over_bare_load"] = round(replay["stages"].get("usage_events", 0) / result["floors"]["bare_load_seconds"], 2)
 
-    add_extra_day(landing, tenants, root / f"extra-t{tenants}")
+    add_extra_day(landing, root / f"t{tenants}-e{smallest}" / "landing")
     code = (f"from dagster_project.definitions import defs;"
             f"r = defs.resolve_job_def('ingest_job').execute_in_process(partition_key='{EXTRA_DAY}', "
             f"instance=__import__('dagster').DagsterInstance.get()); assert r.success")
@@ -191,8 +197,9 @@ def main() -> None:
     results = {"machine": {"cpus": os.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30),
                            "python": sys.version.split()[0], "duckdb": duckdb.__version__},
                "started": datetime.now(UTC).isoformat(timespec="seconds"), "sizes": []}
-    for per_day in (int(s) for s in args.sizes.split(",")):
-        results["sizes"].append(bench_size(args.root, args.tenants, per_day))
+    sizes = sorted(int(s) for s in args.sizes.split(","))
+    for per_day in sizes:
+        results["sizes"].append(bench_size(args.root, args.tenants, per_day, smallest=sizes[0]))
         print(json.dumps(results["sizes"][-1], indent=2), flush=True)
     out = REPO / "benchmarks" / f"results-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.write_text(json.dumps(results, indent=2))

@@ -28,8 +28,8 @@ def test_the_daily_build_clears_any_close_month():
     assert close_environment(None) == {CLOSE_MONTH_VARIABLE: ""}
 
 
-def test_runs_build_without_unit_tests_which_run_in_the_test_suite():
-    assert build_args() == ["build", "--exclude-resource-type", "unit_test"]
+def test_runs_build_without_unit_tests_which_run_in_the_test_suite_and_without_json_artifacts():
+    assert build_args() == ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 
 
 def test_dbt_keeps_one_target_folder_beside_each_warehouse(tmp_path):
