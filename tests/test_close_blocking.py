@@ -47,12 +47,16 @@ def test_account_errors_stop_the_close_before_anything_is_emitted_naming_each_ch
         assert check in message
 
 
-def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, monkeypatch, capsys):
-    landing = tmp_path / "landing"
+def _scenario_with_unpriced_usage(landing, day: str) -> None:
+    """The scenario plus a GBP tenant, which has no list price, with usage on `day`."""
     write_scenario(landing)
     write_csv(landing / "accounts/tenants.csv", ["tenant_id", "name", "currency", "external_ref"],
               TENANTS + [["tg", "Pound Tenant", "gbp", ""]])
-    write_csv(landing / "usage/2025-01-06/gbp.csv", USAGE_HEADER, [["g1", "tg", "api_calls", "5", "2025-01-06T00:00Z"]])
+    write_csv(landing / f"usage/{day}/gbp.csv", USAGE_HEADER, [["g1", "tg", "api_calls", "5", f"{day}T00:00Z"]])
+
+
+def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, monkeypatch, capsys):
+    _scenario_with_unpriced_usage(tmp_path / "landing", "2025-01-06")
 
     message = _close_january(tmp_path, monkeypatch, capsys)
 
@@ -60,11 +64,7 @@ def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, mo
 
 
 def test_a_close_that_fails_later_in_a_replay_still_publishes_the_months_closed_before_it(tmp_path, monkeypatch, capsys):
-    landing = tmp_path / "landing"
-    write_scenario(landing)
-    write_csv(landing / "accounts/tenants.csv", ["tenant_id", "name", "currency", "external_ref"],
-              TENANTS + [["tg", "Pound Tenant", "gbp", ""]])
-    write_csv(landing / "usage/2025-02-06/gbp.csv", USAGE_HEADER, [["g1", "tg", "api_calls", "5", "2025-02-06T00:00Z"]])
+    _scenario_with_unpriced_usage(tmp_path / "landing", "2025-02-06")
     for name in ("BILLING_START", "DAGSTER_HOME", "STRIPE_MODE"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
