@@ -161,8 +161,8 @@ def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayRepor
             failure = exc
             break
         closed_now.append(month)
-        report.closed_months.append(month.strftime("%Y-%m"))
         on_progress(f"closed {month:%Y-%m}")
+    report.closed_months = [f"{month:%Y-%m}" for month in closed_now]
     if closed_now:
         publish(defs, inst, closed_now)
         on_progress(f"published {closed_now[-1]:%Y-%m}: reporting marts, statements, analytics file, Stripe")
