@@ -59,6 +59,15 @@ def test_the_post_close_marts_come_after_the_ledger_emission():
     assert dg.AssetKey(["raw", "usage_events"]) in graph.get(dg.AssetKey(["staging", "stg_landing__usage_events"])).parent_keys
 
 
+def test_the_daily_usage_mart_is_built_when_a_close_is_published_not_before_each_emission():
+    from dagster_project.defs.warehouse.definitions import close_dbt_models, reporting_dbt_models
+    import dagster as dg
+
+    daily_mart = dg.AssetKey(["marts", "fct_usage_daily"])
+    assert daily_mart in reporting_dbt_models.keys
+    assert daily_mart not in close_dbt_models.keys
+
+
 def test_dbt_docs_generate_works(tmp_path):
     env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "LEDGER_PATH": str(tmp_path / "l.duckdb")}
     dbt = str(Path(sys.executable).parent / "dbt")

@@ -1,3 +1,4 @@
+{{ config(tags=['post_close']) }}
 {#- Usage per tenant, UTC usage date and metric (over every landing date it
     arrived in), with the partner and billing owner its month is attributed to. -#}
 with days as (
