@@ -1,8 +1,9 @@
 """Ingest landing dates of usage: every row accepted or rejected with a reason.
 
-Files are read into an all-text batch table (CSV and NDJSON through Python's
-parsers in chunks, Parquet directly by DuckDB), then one SQL pass assigns each
-row the first reject reason that applies, in SPEC §3's order. The rows of the
+Files are read into a batch table of text (CSV and NDJSON through Python's
+parsers in chunks, Parquet directly by DuckDB, which also keeps a Parquet
+quantity or timestamp as its value where that is exact), then one SQL pass
+assigns each row the first reject reason that applies, in SPEC §3's order. The rows of the
 dates in the batch are replaced in a single transaction, so a partition is
 never half-written and re-running it never touches another partition.
 
@@ -15,6 +16,7 @@ instead of one per date. A date ingested before is always re-read alone.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -51,7 +53,8 @@ _BATCH_SCHEMA = pa.schema(
         ("malformed", pa.bool_()),
         ("raw_record", pa.string()),
         *[(c, pa.string()) for c in USAGE_COLUMNS],
-        # A Parquet timestamp's UTC value, so its text need not be parsed back; null for text files.
+        # A Parquet value, so its text need not be trimmed and parsed back; null for text files.
+        ("quantity_value", pa.decimal128(38, 6)),
         ("occurred_value", pa.timestamp("us")),
     ]
 )
@@ -106,6 +109,7 @@ def _chunks(rows: Iterable[TextRow], landing_date: date, source_file: str) -> It
         buffer["raw_record"].append(row.raw_record)
         for column in USAGE_COLUMNS:
             buffer[column].append(row.values.get(column))
+        buffer["quantity_value"].append(None)
         buffer["occurred_value"].append(None)
         if len(buffer["row_number"]) >= CHUNK_ROWS:
             yield pa.table(buffer, schema=_BATCH_SCHEMA)
@@ -127,6 +131,17 @@ def _parquet_as_text(column: str, duck_type: str) -> str:
         return f"strftime({col}::timestamp, '%Y-%m-%dT%H:%M:%S.%f')"
     # DOUBLE casts to its shortest round-trip repr; DECIMAL to its exact digits.
     return f"{col}::varchar"
+
+
+_EXACT_QUANTITY_TYPES = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT")
+
+
+def _parquet_quantity_value(column: str, duck_type: str) -> str:
+    """The value its text stands for, where decimal(38, 6) holds it exactly (no rounding)."""
+    scale = re.fullmatch(r"DECIMAL\(\d+,(\d+)\)", duck_type)
+    if duck_type in _EXACT_QUANTITY_TYPES or (scale and int(scale.group(1)) <= 6):
+        return f"try_cast({_quote(column)} as decimal(38, 6))"
+    return "null"
 
 
 def _parquet_timestamp_value(column: str, duck_type: str) -> str:
@@ -156,10 +171,11 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date
     if missing:
         raise UnreadableFile(f"missing_columns: {', '.join(missing)}")
     selects = ", ".join(_parquet_as_text(*by_name[c]) for c in USAGE_COLUMNS)
+    quantity_value = _parquet_quantity_value(*by_name["quantity"])
     occurred_value = _parquet_timestamp_value(*by_name["occurred_at"])
     con.execute(
         f"""insert into _batch
-            select ?, ?, file_row_number + 1, false, null, {selects}, {occurred_value}
+            select ?, ?, file_row_number + 1, false, null, {selects}, {quantity_value}, {occurred_value}
             from read_parquet(?, file_row_number = true)""",
         [landing_date, source_file, str(path)],
     )
@@ -185,15 +201,16 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, s
         con.unregister("_chunk")
 
 
-_SPACES = ("chr(32)", "chr(9)", "chr(10)", "chr(13)")
+_SPACES = " || ".join(("chr(32)", "chr(9)", "chr(10)", "chr(13)"))
 
 
 def _trimmed(column: str) -> str:
-    # Trimming with a character set is slow in DuckDB; most values need none, so test the ends first.
-    spaces = f"({', '.join(_SPACES)})"
+    # Trimming with a character set is slow in DuckDB and most values need none. Space, tab,
+    # CR and LF all sort before '!', so a value needs trimming only if one of its ends does:
+    # two plain comparisons instead of testing each end against each character (3x faster).
     return (
-        f"nullif(case when left({column}, 1) in {spaces} or right({column}, 1) in {spaces} "
-        f"then trim({column}, {' || '.join(_SPACES)}) else {column} end, '')"
+        f"nullif(case when {column} < '!' or right({column}, 1) < '!' "
+        f"then trim({column}, {_SPACES}) else {column} end, '')"
     )
 
 
@@ -205,17 +222,19 @@ with cleaned as (
         {_trimmed('event_id')} as eid,
         {_trimmed('tenant_id')} as tid,
         {_trimmed('metric')} as met,
-        {_trimmed('quantity')} as qty,
-        {_trimmed('occurred_at')} as ts
+        -- The text of a Parquet value needs no trimming.
+        case when b.quantity_value is null then {_trimmed('quantity')} else quantity end as qty,
+        case when b.occurred_value is null then {_trimmed('occurred_at')} else occurred_at end as ts
     from _batch b
 ),
 parsed as (
     select
-        c.*,
+        c.* exclude (quantity_value),
         case when c.occurred_value is null
             then regexp_extract(c.ts, '{_TIMESTAMP_PATTERN}', ['d', 'h', 'mi', 's', 'f', 'tz'])
         end as tsp,
-        try_cast(c.qty as decimal(38, 6)) as quantity_value
+        c.quantity_value is not null as quantity_typed,
+        coalesce(c.quantity_value, try_cast(c.qty as decimal(38, 6))) as quantity_value
     from cleaned c
 ),
 timed as (
@@ -238,19 +257,20 @@ timed as (
         end as occurred_utc
     from parsed p
 ),
-reasoned as (
+reasoned as materialized (
     select
-        t.*,
-        cast(t.occurred_utc as date) as usage_date,
+        t.landing_date, t.source_file, t.row_number, t.eid, hash(t.eid) as event_hash, t.tid, t.met,
+        t.quantity_value, t.occurred_utc, cast(t.occurred_utc as date) as usage_date,
         case
             when t.malformed or (t.eid is not null and not regexp_full_match(t.eid, '{ID_PATTERN}'))
                 then 'malformed_row'
             when t.eid is null or t.tid is null or t.met is null or t.qty is null or t.ts is null
                 then 'missing_field'
-            when not regexp_full_match(t.qty, '{_QUANTITY_PATTERN}')
-                 or t.quantity_value is null
-                 or regexp_matches(t.qty, '^-[0.]*[1-9]')
+            when t.quantity_value is null
                  or t.quantity_value > {MAX_QUANTITY}
+                 or (t.quantity_typed and t.quantity_value < 0)
+                 or (not t.quantity_typed and (not regexp_full_match(t.qty, '{_QUANTITY_PATTERN}')
+                                               or regexp_matches(t.qty, '^-[0.]*[1-9]')))
                 then 'bad_quantity'
             when t.occurred_utc is null then 'bad_timestamp'
             when cast(t.occurred_utc as date) > t.landing_date then 'future_timestamp'
@@ -277,12 +297,16 @@ repeated as (
     where c.eid in (select eid from candidates group by eid having count(*) > 1)
     window copies as (partition by c.eid order by c.landing_date, c.source_file, c.row_number)
 ),
--- The history is probed on the integer event_hash column; ids are compared only for its hits.
+-- The history is probed on the integer event_hash column alone, and only its hits are
+-- read in full (by rowid): scanning every column of the history cost more than the probe.
 hash_hits as materialized (
     select e.event_id, e.tenant_id, e.metric, e.quantity, e.occurred_at
     from raw.usage_events e
-    where not list_contains($landing_dates::date[], e.landing_date)
-      and e.event_hash in (select hash(eid) from candidates)
+    where e.rowid in (
+        select h.rowid from raw.usage_events h
+        where h.event_hash in (select event_hash from candidates)
+    )
+      and not list_contains($landing_dates::date[], e.landing_date)
 ),
 earlier as (
     select h.event_id, any_value(struct_pack(
@@ -292,7 +316,8 @@ earlier as (
     group by h.event_id
 )
 select
-    r.*,
+    r.landing_date, r.source_file, r.row_number, r.eid, r.event_hash, r.tid, r.met, r.quantity_value,
+    r.occurred_utc, r.usage_date,
     case
         when r.early_reason is not null then r.early_reason
         when x.event_id is not null or c.copy_rank > 1 then 'duplicate_event'
@@ -316,15 +341,18 @@ _DELETE_STATEMENTS = tuple(
 )
 _INSERT_STATEMENTS = (
     """insert into raw.usage_events
-    select landing_date, eid, hash(eid), tid, met, quantity_value, occurred_utc, usage_date,
+    select landing_date, eid, event_hash, tid, met, quantity_value, occurred_utc, usage_date,
            source_file, row_number
     from _checked where reason is null
     order by landing_date, source_file, row_number""",
+    # Rejects are few: their text comes back from the batch rather than through the checked table.
     """insert into raw.usage_rejects
-    select landing_date, source_file, row_number, reason, payload_differs,
-           event_id, tenant_id, metric, quantity, occurred_at, raw_record
-    from _checked where reason is not null
-    order by landing_date, source_file, row_number""",
+    select c.landing_date, c.source_file, c.row_number, c.reason, c.payload_differs,
+           b.event_id, b.tenant_id, b.metric, b.quantity, b.occurred_at, b.raw_record
+    from _checked c
+    join _batch b using (source_file, row_number)
+    where c.reason is not null
+    order by c.landing_date, c.source_file, c.row_number""",
 )
 
 
@@ -452,6 +480,8 @@ def _duck_type(arrow_type: pa.DataType) -> str:
         return "bigint"
     if arrow_type == pa.bool_():
         return "boolean"
+    if arrow_type == pa.decimal128(38, 6):
+        return "decimal(38, 6)"
     return "varchar"
 
 

@@ -152,3 +152,41 @@ def test_parquet_timestamps_read_as_values_match_their_text_read_back(tmp_path_f
     as_text = ingest("text.duckdb")
     monkeypatch.undo()
     assert as_values == as_text
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data(), scale=st.integers(min_value=0, max_value=6), as_integer=st.booleans())
+def test_parquet_quantities_read_as_values_match_their_text_read_back(tmp_path_factory, monkeypatch, data,
+                                                                      scale, as_integer):
+    """Negative, zero, at and above the 1e12 limit: a DECIMAL or integer column gives what its text gives."""
+    if as_integer:
+        values = data.draw(st.lists(st.integers(min_value=-2**63, max_value=2**63 - 1), min_size=1, max_size=20))
+        column = pa.array(values, pa.int64())
+    else:
+        values = data.draw(st.lists(st.decimals(min_value=-10**13, max_value=10**13, places=scale,
+                                                allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
+        column = pa.array(values, pa.decimal128(38, scale))
+    root = tmp_path_factory.mktemp("qty")
+    landing = root / "landing"
+    write_accounts(landing)
+    write_parquet(landing / "usage/2025-03-01/u.parquet", {
+        "event_id": pa.array([f"e{i}" for i in range(len(values))]),
+        "tenant_id": pa.array(["t1"] * len(values)),
+        "metric": pa.array(["api_calls"] * len(values)),
+        "quantity": column,
+        "occurred_at": pa.array([datetime(2025, 3, 1, 8)] * len(values), pa.timestamp("us")),
+    })
+
+    def ingest(name: str) -> dict[str, list[tuple]]:
+        path = root / name
+        with duckdb.connect(str(path)) as con:
+            load_accounts(con, landing)
+            ingest_usage_partition(con, landing, date(2025, 3, 1), METRICS, None)
+        return _tables(path)
+
+    as_values = ingest("values.duckdb")
+    monkeypatch.setattr(usage, "_parquet_quantity_value", lambda column, duck_type: "null")
+    as_text = ingest("text.duckdb")
+    monkeypatch.undo()
+    assert as_values == as_text
+    assert sum(len(rows) for rows in as_values.values()) > 0
