@@ -32,7 +32,7 @@ ENV_DEFAULTS = {
     "STRIPE_API_BASE": "",
     "STRIPE_REQUESTS_PER_SECOND": "25",
     "STRIPE_FINALIZE": "false",
-    "DUCKDB_MEMORY_LIMIT": "6GB",
+    "DUCKDB_MEMORY_LIMIT": "5GB",
     "DUCKDB_THREADS": "2",
 }
 
@@ -61,7 +61,7 @@ class PipelineSettings(dg.ConfigurableResource):
     analytics_path: str
     exports_dir: str
     billing_start: str = ""
-    duckdb_memory_limit: str = "6GB"
+    duckdb_memory_limit: str = "5GB"
     duckdb_threads: int = 2
 
     @classmethod
