@@ -124,6 +124,24 @@ def test_a_date_re_ingested_after_a_batch_gives_the_same_rows(tmp_path):
     assert _tables(path) == before
 
 
+def _ingested_as_values_and_as_text(root: Path, day: date, monkeypatch, reader: str):
+    """The tables from ingesting root/landing with Parquet values read as values, then with `reader` off."""
+    landing = root / "landing"
+
+    def ingest(name: str) -> dict[str, list[tuple]]:
+        path = root / name
+        with duckdb.connect(str(path)) as con:
+            load_accounts(con, landing)
+            ingest_usage_partition(con, landing, day, METRICS, None)
+        return _tables(path)
+
+    as_values = ingest("values.duckdb")
+    monkeypatch.setattr(usage, reader, lambda column, duck_type: "null")
+    as_text = ingest("text.duckdb")
+    monkeypatch.undo()
+    return as_values, as_text
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(stamps=st.lists(st.datetimes(min_value=datetime(1, 1, 1), max_value=datetime(9999, 12, 31, 23, 59, 59)),
                        min_size=1, max_size=20),
@@ -140,17 +158,8 @@ def test_parquet_timestamps_read_as_values_match_their_text_read_back(tmp_path_f
         "occurred_at": pa.array(stamps, pa.timestamp("us", tz="Europe/Copenhagen" if aware else None)),
     })
 
-    def ingest(name: str) -> dict[str, list[tuple]]:
-        path = root / name
-        with duckdb.connect(str(path)) as con:
-            load_accounts(con, landing)
-            ingest_usage_partition(con, landing, date(9999, 12, 31), METRICS, None)
-        return _tables(path)
-
-    as_values = ingest("values.duckdb")
-    monkeypatch.setattr(usage, "_parquet_timestamp_value", lambda column, duck_type: "null")
-    as_text = ingest("text.duckdb")
-    monkeypatch.undo()
+    as_values, as_text = _ingested_as_values_and_as_text(root, date(9999, 12, 31), monkeypatch,
+                                                         "_parquet_timestamp_value")
     assert as_values == as_text
 
 
@@ -177,16 +186,7 @@ def test_parquet_quantities_read_as_values_match_their_text_read_back(tmp_path_f
         "occurred_at": pa.array([datetime(2025, 3, 1, 8)] * len(values), pa.timestamp("us")),
     })
 
-    def ingest(name: str) -> dict[str, list[tuple]]:
-        path = root / name
-        with duckdb.connect(str(path)) as con:
-            load_accounts(con, landing)
-            ingest_usage_partition(con, landing, date(2025, 3, 1), METRICS, None)
-        return _tables(path)
-
-    as_values = ingest("values.duckdb")
-    monkeypatch.setattr(usage, "_parquet_quantity_value", lambda column, duck_type: "null")
-    as_text = ingest("text.duckdb")
-    monkeypatch.undo()
+    as_values, as_text = _ingested_as_values_and_as_text(root, date(2025, 3, 1), monkeypatch,
+                                                         "_parquet_quantity_value")
     assert as_values == as_text
-    assert sum(len(rows) for rows in as_values.values()) > 0
+    assert len(as_values["usage_events"]) + len(as_values["usage_rejects"]) == len(values)

@@ -1,0 +1,69 @@
+"""fct_usage_daily is rebuilt per service month, only where its inputs changed,
+and always equals a full rebuild (tests/scenario.py: late usage for January
+lands in February)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.cli import main
+from dagster_project.defs.paths import DBT_PROJECT_DIR
+from dagster_project.defs.warehouse.cli_args import CLOSE_MONTH_VARIABLE
+from tests.scenario import write_scenario
+
+ROWS = "select * from marts.fct_usage_daily order by tenant_id, usage_date, metric"
+
+
+def _dbt_build_usage_daily(root: Path, *extra: str) -> None:
+    env = {**os.environ, "WAREHOUSE_PATH": str(root / "w.duckdb"), "LEDGER_PATH": str(root / "l.duckdb"),
+           CLOSE_MONTH_VARIABLE: "2025-02-01"}
+    dbt = str(Path(sys.executable).parent / "dbt")
+    result = subprocess.run([dbt, "build", "--select", "fct_usage_daily", "--profiles-dir", ".",
+                             "--target-path", str(root / "target"), *extra],
+                            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-2000:]
+
+
+def _query(root: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(root / "w.duckdb")) as con:
+        return con.execute(sql).fetchall()
+
+
+def test_the_daily_usage_mart_rebuilds_only_the_months_whose_inputs_changed(tmp_path):
+    write_scenario(tmp_path / "landing")
+    with pytest.MonkeyPatch.context() as mp:
+        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR",
+                     "BILLING_START", "DAGSTER_HOME", "STRIPE_MODE"):
+            mp.delenv(name, raising=False)
+        mp.chdir(tmp_path)
+        common = ["--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
+                  "--analytics", "a.duckdb", "--exports", "exports"]
+        assert main(["run", "--through", "2025-01", *common]) == 0
+        january_before = _query(tmp_path, "select count(*), sum(events) from marts.fct_usage_daily")
+        # February's close sees ta2's late January usage: January is rebuilt, February added.
+        assert main(["run", "--through", "2025-02", *common]) == 0
+    incremental = _query(tmp_path, ROWS)
+    assert _query(tmp_path, """select count(*), sum(events) from marts.fct_usage_daily
+                               where service_month = '2025-01-01'""") != january_before
+    assert _query(tmp_path, """select max_quantity from marts.fct_usage_daily
+                               where tenant_id = 'ta2' and usage_date = '2025-01-30' and metric = 'active_users'""") == [
+        (600,)
+    ]
+
+    _dbt_build_usage_daily(tmp_path, "--full-refresh")
+    assert _query(tmp_path, ROWS) == incremental
+
+    # A month whose stored inputs no longer match is rebuilt; one whose inputs match is kept as it is.
+    _query(tmp_path, "update marts.fct_usage_daily set events = -1, inputs_fingerprint = 'stale' "
+                     "where service_month = '2025-01-01'")
+    _query(tmp_path, "update marts.fct_usage_daily set events = -1 where service_month = '2025-02-01'")
+    _dbt_build_usage_daily(tmp_path)
+    after = _query(tmp_path, ROWS)
+    assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
+    assert {r[6] for r in after if r[2].month == 2} == {-1}
