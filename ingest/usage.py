@@ -3,9 +3,10 @@
 Files are read into a batch table of text (CSV and NDJSON through Python's
 parsers in chunks, Parquet directly by DuckDB, which also keeps a Parquet
 quantity or timestamp as its value where that is exact), then one SQL pass
-assigns each row the first reject reason that applies, in SPEC §3's order. The rows of the
-dates in the batch are replaced in a single transaction, so a partition is
-never half-written and re-running it never touches another partition.
+assigns each row the first reject reason that applies, in SPEC §3's order.
+The rows of the dates in the batch are replaced in a single transaction, so a
+partition is never half-written and re-running it never touches another
+partition.
 
 Several landing dates go through one pass only when none of them has been
 ingested before: that gives exactly what ingesting them one at a time in date

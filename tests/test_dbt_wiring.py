@@ -117,3 +117,34 @@ def test_the_dbt_resource_knows_its_version_without_running_dbt_and_builds_no_ad
     resource = PartnerBillingDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
     assert str(resource._cli_version) == version("dbt-core")
     assert resource._initialize_dbt_core_adapter(["build"]) is None
+
+
+def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet(tmp_path):
+    """A copied id is caught on a date after the latest close date; the dates a close billed are not rescanned."""
+    import duckdb
+
+    from ingest.schema import ensure_raw_schema
+
+    warehouse, ledger = tmp_path / "w.duckdb", tmp_path / "l.duckdb"
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "LEDGER_PATH": str(ledger)}
+    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--select", "stg_landing__usage_events",
+           "--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
+
+    def key_check_passes_with_one_event_copied_on(*landing_dates: str) -> bool:
+        with duckdb.connect(str(warehouse)) as con:
+            ensure_raw_schema(con)
+            con.execute("delete from raw.usage_events; delete from raw.usage_partitions")
+            for row_number, day in enumerate(landing_dates, start=1):
+                con.execute("insert into raw.usage_events values (?, 'e1', hash('e1'), 't1', 'api_calls', 1, ?, ?, "
+                            "'u.csv', ?)", [day, day, day, row_number])
+                con.execute("insert into raw.usage_partitions values (?, 1, 0, 1, 1, 0, current_localtimestamp())",
+                            [day])
+        out = subprocess.run(dbt, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True).stdout
+        assert "START test unique_key_stg_landing__usage_events_event_id" in out, out[-2000:]
+        return "PASS unique_key_stg_landing__usage_events_event_id" in out
+
+    assert not key_check_passes_with_one_event_copied_on("2025-02-02", "2025-02-03")
+    with duckdb.connect(str(ledger)) as con:
+        con.execute("insert into closes values ('2025-01-01', current_localtimestamp(), 'r1', 0, 0)")
+    assert not key_check_passes_with_one_event_copied_on("2025-02-02", "2025-02-03")
+    assert key_check_passes_with_one_event_copied_on("2025-01-30", "2025-01-31")
