@@ -157,11 +157,22 @@ def _parquet_timestamp_value(column: str, duck_type: str) -> str:
     return f"case when year({value}) between 1000 and 9999 then {value} end"
 
 
-def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, source_file: str) -> None:
-    described = con.execute(
-        "select column_name, column_type from (describe select * from read_parquet(?))",
-        [str(path)],
-    ).fetchall()
+@dataclass(frozen=True)
+class _LandedFile:
+    path: Path
+    landing_date: date
+    source_file: str
+
+
+def _parquet_select(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The batch columns from the file's own columns, which depend on their names and types."""
+    try:
+        described = con.execute(
+            "select column_name, column_type from (describe select * from read_parquet(?))",
+            [str(path)],
+        ).fetchall()
+    except duckdb.Error as exc:
+        raise _unreadable_parquet(exc) from exc
     by_name: dict[str, tuple[str, str]] = {}
     for name, duck_type in described:
         key = normalise_header(name)
@@ -171,25 +182,36 @@ def _load_parquet(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date
     missing = [c for c in USAGE_COLUMNS if c not in by_name]
     if missing:
         raise UnreadableFile(f"missing_columns: {', '.join(missing)}")
-    selects = ", ".join(_parquet_as_text(*by_name[c]) for c in USAGE_COLUMNS)
-    quantity_value = _parquet_quantity_value(*by_name["quantity"])
-    occurred_value = _parquet_timestamp_value(*by_name["occurred_at"])
+    values = [
+        *(_parquet_as_text(*by_name[c]) for c in USAGE_COLUMNS),
+        _parquet_quantity_value(*by_name["quantity"]),
+        _parquet_timestamp_value(*by_name["occurred_at"]),
+    ]
+    return ", ".join(f"{value} as v{i}" for i, value in enumerate(values))
+
+
+def _load_parquet_files(con: duckdb.DuckDBPyConnection, files: list[_LandedFile], select: str) -> None:
+    """Parquet files read alike, in one statement: one each cost ~20 ms, most of a small file's ingest."""
+    con.execute("create or replace temp table _files (path varchar, landing_date date, source_file varchar)")
+    con.executemany("insert into _files values (?, ?, ?)",
+                    [[str(f.path), f.landing_date, f.source_file] for f in files])
     con.execute(
         f"""insert into _batch
-            select ?, ?, file_row_number + 1, false, null, {selects}, {quantity_value}, {occurred_value}
-            from read_parquet(?, file_row_number = true)""",
-        [landing_date, source_file, str(path)],
+            select f.landing_date, f.source_file, p.file_row_number + 1, false, null,
+                   p.* exclude (file_row_number, filename)
+            from (select file_row_number, filename, {select}
+                  from read_parquet($paths, filename = true, file_row_number = true)) p
+            join _files f on f.path = p.filename""",
+        {"paths": [str(f.path) for f in files]},
     )
 
 
-def _load_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, source_file: str) -> None:
+def _unreadable_parquet(exc: duckdb.Error) -> UnreadableFile:
+    return UnreadableFile(f"unreadable_parquet: {str(exc).splitlines()[0]}")
+
+
+def _load_text_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, source_file: str) -> None:
     suffix = path.suffix.lower()
-    if suffix == ".parquet":
-        try:
-            _load_parquet(con, path, landing_date, source_file)
-        except duckdb.Error as exc:
-            raise UnreadableFile(f"unreadable_parquet: {str(exc).splitlines()[0]}") from exc
-        return
     if suffix == ".csv":
         rows = read_csv_rows(path, USAGE_COLUMNS, USAGE_COLUMNS)
     elif suffix == ".ndjson":
@@ -200,6 +222,39 @@ def _load_file(con: duckdb.DuckDBPyConnection, path: Path, landing_date: date, s
         con.register("_chunk", chunk)
         con.execute("insert into _batch select * from _chunk")
         con.unregister("_chunk")
+
+
+def _load_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, results: dict[date, PartitionResult]) -> None:
+    """Every file of the dates into _batch; a file that cannot be read is recorded, its rows left out.
+
+    Parquet files with the same columns and types are read together; if that
+    fails, each is read alone so that only the unreadable one is rejected.
+    """
+    def reject(file: _LandedFile, exc: UnreadableFile) -> None:
+        con.execute("delete from _batch where source_file = ?", [file.source_file])
+        results[file.landing_date].rejected_files.append((file.source_file, str(exc)))
+
+    parquet: dict[str, list[_LandedFile]] = {}
+    for landing_date, result in results.items():
+        for path in _landed_files(landing_dir, landing_date):
+            file = _LandedFile(path, landing_date, path.relative_to(landing_dir).as_posix())
+            result.files_read += 1
+            try:
+                if path.suffix.lower() == ".parquet":
+                    parquet.setdefault(_parquet_select(con, path), []).append(file)
+                else:
+                    _load_text_file(con, path, landing_date, file.source_file)
+            except UnreadableFile as exc:
+                reject(file, exc)
+    for select, files in parquet.items():
+        try:
+            _load_parquet_files(con, files, select)
+        except duckdb.Error:
+            for file in files:
+                try:
+                    _load_parquet_files(con, [file], select)
+                except duckdb.Error as exc:
+                    reject(file, _unreadable_parquet(exc))
 
 
 _SPACES = " || ".join(("chr(32)", "chr(9)", "chr(10)", "chr(13)"))
@@ -392,16 +447,7 @@ def ingest_usage_partitions(
         + ", ".join(f"{f.name} {_duck_type(f.type)}" for f in _BATCH_SCHEMA)
         + ")"
     )
-    for landing_date in dates:
-        result = results[landing_date]
-        for path in _landed_files(landing_dir, landing_date):
-            source_file = path.relative_to(landing_dir).as_posix()
-            result.files_read += 1
-            try:
-                _load_file(con, path, landing_date, source_file)
-            except UnreadableFile as exc:
-                con.execute("delete from _batch where source_file = ?", [source_file])
-                result.rejected_files.append((source_file, str(exc)))
+    _load_files(con, landing_dir, results)
 
     params = {"landing_dates": dates, "billing_start": billing_start, "metrics": list(known_metrics)}
     con.execute(_VALIDATE_SQL, params)
@@ -436,7 +482,7 @@ def ingest_usage_partitions(
         con.execute("rollback")
         raise
     finally:
-        con.execute("drop table if exists _batch; drop table if exists _checked")
+        con.execute("drop table if exists _batch; drop table if exists _checked; drop table if exists _files")
     return [results[d] for d in dates]
 
 

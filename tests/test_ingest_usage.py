@@ -293,3 +293,17 @@ def test_a_csv_that_is_not_utf8_is_rejected_whole(wh):
     assert result.rejected_files[0][0] == "usage/2025-01-10/latin1.csv"
     assert result.rejected_files[0][1].startswith("not_utf8")
     assert result.rows_read == 0
+
+
+def test_a_parquet_file_whose_data_is_corrupt_is_rejected_alone_among_files_read_together(wh):
+    folder = wh.usage_dir(DAY)
+    columns = {c: pa.array([v] * 1000) for c, v in zip(USAGE_HEADER, ["e", "t1", "api_calls", "1", TS])}
+    write_parquet(folder / "a.parquet", {**columns, "event_id": pa.array([f"a{i}" for i in range(1000)])})
+    good = write_parquet(folder / "b.parquet", {**columns, "event_id": pa.array([f"b{i}" for i in range(1000)])})
+    data = bytearray(good.read_bytes())
+    data[8:200] = b"\xff" * 192  # the first data page; the footer, and so the schema, stays readable
+    (folder / "c.parquet").write_bytes(bytes(data))
+    result = wh.ingest(DAY)
+    assert [p for p, _ in result.rejected_files] == ["usage/2025-01-10/c.parquet"]
+    assert result.rejected_files[0][1].startswith("unreadable_parquet:")
+    assert (result.rows_read, result.rows_accepted) == (2000, 2000)
