@@ -124,9 +124,18 @@ def test_a_date_re_ingested_after_a_batch_gives_the_same_rows(tmp_path):
     assert _tables(path) == before
 
 
-def _ingested_as_values_and_as_text(root: Path, day: date, monkeypatch, reader: str):
-    """The tables from ingesting root/landing with Parquet values read as values, then with `reader` off."""
+def _ingested_as_values_and_as_text(root: Path, day: date, quantity: pa.Array, occurred_at: pa.Array,
+                                    monkeypatch, reader: str):
+    """The tables from ingesting one Parquet file with its values read as values, then with `reader` off."""
     landing = root / "landing"
+    write_accounts(landing)
+    write_parquet(landing / f"usage/{day.isoformat()}/u.parquet", {
+        "event_id": pa.array([f"e{i}" for i in range(len(quantity))]),
+        "tenant_id": pa.array(["t1"] * len(quantity)),
+        "metric": pa.array(["api_calls"] * len(quantity)),
+        "quantity": quantity,
+        "occurred_at": occurred_at,
+    })
 
     def ingest(name: str) -> dict[str, list[tuple]]:
         path = root / name
@@ -147,19 +156,10 @@ def _ingested_as_values_and_as_text(root: Path, day: date, monkeypatch, reader: 
                        min_size=1, max_size=20),
        aware=st.booleans())
 def test_parquet_timestamps_read_as_values_match_their_text_read_back(tmp_path_factory, monkeypatch, stamps, aware):
-    root = tmp_path_factory.mktemp("ts")
-    landing = root / "landing"
-    write_accounts(landing)
-    write_parquet(landing / "usage/9999-12-31/u.parquet", {
-        "event_id": pa.array([f"e{i}" for i in range(len(stamps))]),
-        "tenant_id": pa.array(["t1"] * len(stamps)),
-        "metric": pa.array(["api_calls"] * len(stamps)),
-        "quantity": pa.array(["1"] * len(stamps)),
-        "occurred_at": pa.array(stamps, pa.timestamp("us", tz="Europe/Copenhagen" if aware else None)),
-    })
-
-    as_values, as_text = _ingested_as_values_and_as_text(root, date(9999, 12, 31), monkeypatch,
-                                                         "_parquet_timestamp_value")
+    as_values, as_text = _ingested_as_values_and_as_text(
+        tmp_path_factory.mktemp("ts"), date(9999, 12, 31), pa.array(["1"] * len(stamps)),
+        pa.array(stamps, pa.timestamp("us", tz="Europe/Copenhagen" if aware else None)),
+        monkeypatch, "_parquet_timestamp_value")
     assert as_values == as_text
 
 
@@ -175,18 +175,9 @@ def test_parquet_quantities_read_as_values_match_their_text_read_back(tmp_path_f
         values = data.draw(st.lists(st.decimals(min_value=-10**13, max_value=10**13, places=scale,
                                                 allow_nan=False, allow_infinity=False), min_size=1, max_size=20))
         column = pa.array(values, pa.decimal128(38, scale))
-    root = tmp_path_factory.mktemp("qty")
-    landing = root / "landing"
-    write_accounts(landing)
-    write_parquet(landing / "usage/2025-03-01/u.parquet", {
-        "event_id": pa.array([f"e{i}" for i in range(len(values))]),
-        "tenant_id": pa.array(["t1"] * len(values)),
-        "metric": pa.array(["api_calls"] * len(values)),
-        "quantity": column,
-        "occurred_at": pa.array([datetime(2025, 3, 1, 8)] * len(values), pa.timestamp("us")),
-    })
-
-    as_values, as_text = _ingested_as_values_and_as_text(root, date(2025, 3, 1), monkeypatch,
-                                                         "_parquet_quantity_value")
+    as_values, as_text = _ingested_as_values_and_as_text(
+        tmp_path_factory.mktemp("qty"), date(2025, 3, 1), column,
+        pa.array([datetime(2025, 3, 1, 8)] * len(values), pa.timestamp("us")),
+        monkeypatch, "_parquet_quantity_value")
     assert as_values == as_text
     assert len(as_values["usage_events"]) + len(as_values["usage_rejects"]) == len(values)
