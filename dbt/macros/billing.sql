@@ -17,6 +17,11 @@
     cast({{ close_month() }} + interval 1 month as date)
 {%- endmacro %}
 
+{# The daily-grain usage the close sees: landed by its close date, for days before it. #}
+{% macro seen_at_close() -%}
+    landing_date <= {{ close_date() }} and usage_date < {{ close_date() }}
+{%- endmacro %}
+
 {# 10^exponent as an exact decimal factor (exponent 0..3). #}
 {% macro minor_factor(exponent) -%}
     (case {{ exponent }} when 0 then 1::decimal(4, 0) when 1 then 10::decimal(4, 0)

@@ -9,7 +9,7 @@
             count(*) as input_rows,
             sum(cast(hash(tenant_id, metric, usage_date, landing_date, ingested_at) as hugeint)) as input_hash
         from {{ ref('int_usage_daily') }}
-        where landing_date <= {{ close_date() }} and usage_date < {{ close_date() }}
+        where {{ seen_at_close() }}
         group by all
     ),
 

@@ -3,8 +3,7 @@
 with landed as (
     select tenant_id, metric, usage_date, day_max_quantity, day_sum_quantity, events
     from {{ ref('int_usage_daily') }}
-    where landing_date <= {{ close_date() }}
-      and usage_date < {{ close_date() }}
+    where {{ seen_at_close() }}
 ),
 
 {#- A day's usage may have landed on several dates. The month's highest reading, sum and

@@ -33,7 +33,7 @@ days as (
            sum(events) as events,
            max(landing_date) as last_landing_date
     from {{ ref('int_usage_daily') }}
-    where landing_date <= {{ close_date() }} and usage_date < {{ close_date() }}
+    where {{ seen_at_close() }}
       and cast(date_trunc('month', usage_date) as date) in (select service_month from months)
     group by all
 )
