@@ -368,7 +368,6 @@ earlier as (
     select h.event_id, any_value(struct_pack(
         tid := h.tenant_id, met := h.metric, q := h.quantity, at := h.occurred_at)) as accepted
     from hash_hits h
-    where h.event_id in (select eid from candidates)
     group by h.event_id
 )
 select
@@ -399,8 +398,7 @@ _INSERT_STATEMENTS = (
     """insert into raw.usage_events
     select landing_date, eid, event_hash, tid, met, quantity_value, occurred_utc, usage_date,
            source_file, row_number
-    from _checked where reason is null
-    order by landing_date, source_file, row_number""",
+    from _checked where reason is null""",
     # Rejects are few: their text comes back from the batch rather than through the checked table.
     """insert into raw.usage_rejects
     select c.landing_date, c.source_file, c.row_number, c.reason, c.payload_differs,
