@@ -1,6 +1,6 @@
-"""fct_usage_daily is rebuilt per service month, only where its inputs changed,
-and always equals a full rebuild (tests/scenario.py: late usage for January
-lands in February)."""
+"""fct_usage_daily and int_usage_monthly are rebuilt per service month, only
+where their inputs changed, and always equal a full rebuild (tests/scenario.py:
+late usage for January lands in February)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from dagster_project.defs.warehouse.cli_args import CLOSE_MONTH_VARIABLE
 from tests.scenario import write_scenario
 
 ROWS = "select * from marts.fct_usage_daily order by tenant_id, usage_date, metric"
+MONTHLY_ROWS = "select * from intermediate.int_usage_monthly order by tenant_id, service_month, metric"
 
 
-def _dbt_build_usage_daily(root: Path, *extra: str) -> None:
+def _dbt_build(root: Path, model: str, *extra: str) -> None:
     env = {**os.environ, "WAREHOUSE_PATH": str(root / "w.duckdb"), "LEDGER_PATH": str(root / "l.duckdb"),
            CLOSE_MONTH_VARIABLE: "2025-02-01"}
     dbt = str(Path(sys.executable).parent / "dbt")
-    result = subprocess.run([dbt, "build", "--select", "fct_usage_daily", "--profiles-dir", ".",
+    result = subprocess.run([dbt, "build", "--select", model, "--profiles-dir", ".",
                              "--target-path", str(root / "target"), *extra],
                             cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout[-2000:]
@@ -35,7 +36,7 @@ def _query(root: Path, sql: str) -> list[tuple]:
         return con.execute(sql).fetchall()
 
 
-def test_the_daily_usage_mart_rebuilds_only_the_months_whose_inputs_changed(tmp_path):
+def test_the_usage_models_rebuild_only_the_months_whose_inputs_changed(tmp_path):
     write_scenario(tmp_path / "landing")
     with pytest.MonkeyPatch.context() as mp:
         for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR",
@@ -48,22 +49,52 @@ def test_the_daily_usage_mart_rebuilds_only_the_months_whose_inputs_changed(tmp_
         january_before = _query(tmp_path, "select count(*), sum(events) from marts.fct_usage_daily")
         # February's close sees ta2's late January usage: January is rebuilt, February added.
         assert main(["run", "--through", "2025-02", *common]) == 0
-    incremental = _query(tmp_path, ROWS)
     assert _query(tmp_path, """select count(*), sum(events) from marts.fct_usage_daily
                                where service_month = '2025-01-01'""") != january_before
+    _assert_daily_usage_rebuilds_only_changed_months(tmp_path)
+    _assert_monthly_usage_rebuilds_only_changed_months(tmp_path)
+
+
+def _assert_daily_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:
+    incremental = _query(tmp_path, ROWS)
     assert _query(tmp_path, """select max_quantity from marts.fct_usage_daily
                                where tenant_id = 'ta2' and usage_date = '2025-01-30' and metric = 'active_users'""") == [
         (600,)
     ]
 
-    _dbt_build_usage_daily(tmp_path, "--full-refresh")
+    _dbt_build(tmp_path, "fct_usage_daily", "--full-refresh")
     assert _query(tmp_path, ROWS) == incremental
 
     # A month whose stored inputs no longer match is rebuilt; one whose inputs match is kept as it is.
     _query(tmp_path, "update marts.fct_usage_daily set events = -1, inputs_fingerprint = 'stale' "
                      "where service_month = '2025-01-01'")
     _query(tmp_path, "update marts.fct_usage_daily set events = -1 where service_month = '2025-02-01'")
-    _dbt_build_usage_daily(tmp_path)
+    _dbt_build(tmp_path, "fct_usage_daily")
     after = _query(tmp_path, ROWS)
     assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
     assert {r[6] for r in after if r[2].month == 2} == {-1}
+
+
+def _assert_monthly_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:
+    incremental = _query(tmp_path, MONTHLY_ROWS)
+    assert _query(tmp_path, """select billable_quantity, days_with_usage, events from intermediate.int_usage_monthly
+                               where tenant_id = 'ta2' and service_month = '2025-01-01' and metric = 'active_users'""") == [
+        (600, 2, 2)
+    ]
+
+    _dbt_build(tmp_path, "int_usage_monthly", "--full-refresh")
+    assert _query(tmp_path, MONTHLY_ROWS) == incremental
+
+    _query(tmp_path, "update intermediate.int_usage_monthly set events = -1, inputs_fingerprint = 'stale' "
+                     "where service_month = '2025-01-01'")
+    _query(tmp_path, "update intermediate.int_usage_monthly set events = -1 where service_month = '2025-02-01'")
+    _dbt_build(tmp_path, "int_usage_monthly")
+    after = _query(tmp_path, MONTHLY_ROWS)
+    assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
+    assert {r[7] for r in after if r[2].month == 2} == {-1}
+
+    # A table built before it had fingerprints (an older warehouse) is built again in full.
+    _query(tmp_path, "alter table intermediate.int_usage_monthly drop column inputs_fingerprint")
+    _query(tmp_path, "update intermediate.int_usage_monthly set events = -1")
+    _dbt_build(tmp_path, "int_usage_monthly")
+    assert _query(tmp_path, MONTHLY_ROWS) == incremental

@@ -1,29 +1,17 @@
 {#- Usage per tenant, UTC usage date and metric (over every landing date it
     arrived in), with the partner and billing owner its month is attributed to.
 
-    Incremental by service month: a close rebuilds only the months whose inputs
-    changed (usage_daily_inputs), so its cost follows the new data, not the
-    ~20M rows of a year at 100M events. The pre-hook deletes every month built
-    from other inputs, or with no input any more; the body builds the months
-    then missing. -#}
+    Incremental by service month (macros/months_by_inputs.sql): a close rebuilds
+    only the months whose inputs changed. -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
     tags=['post_close'],
-    pre_hook=[
-        "{% if is_incremental() %}delete from {{ this }} t where not exists (
-            select 1 from ({{ usage_daily_inputs() }}) i
-            where i.service_month = t.service_month and i.inputs_fingerprint = t.inputs_fingerprint
-        ){% endif %}"
-    ]
+    pre_hook=["{{ delete_months_built_from_other_inputs(usage_daily_inputs()) }}"]
 ) }}
 
 with months as (
-    select service_month, inputs_fingerprint
-    from ({{ usage_daily_inputs() }}) i
-    {% if is_incremental() %}
-    where not exists (select 1 from {{ this }} t where t.service_month = i.service_month)
-    {% endif %}
+    {{ months_to_build(usage_daily_inputs()) }}
 ),
 
 days as (
