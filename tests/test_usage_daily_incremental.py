@@ -56,45 +56,40 @@ def test_the_usage_models_rebuild_only_the_months_whose_inputs_changed(tmp_path)
 
 
 def _assert_daily_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:
-    incremental = _query(tmp_path, ROWS)
     assert _query(tmp_path, """select max_quantity from marts.fct_usage_daily
                                where tenant_id = 'ta2' and usage_date = '2025-01-30' and metric = 'active_users'""") == [
         (600,)
     ]
-
-    _dbt_build(tmp_path, "fct_usage_daily", "--full-refresh")
-    assert _query(tmp_path, ROWS) == incremental
-
-    # A month whose stored inputs no longer match is rebuilt; one whose inputs match is kept as it is.
-    _query(tmp_path, "update marts.fct_usage_daily set events = -1, inputs_fingerprint = 'stale' "
-                     "where service_month = '2025-01-01'")
-    _query(tmp_path, "update marts.fct_usage_daily set events = -1 where service_month = '2025-02-01'")
-    _dbt_build(tmp_path, "fct_usage_daily")
-    after = _query(tmp_path, ROWS)
-    assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
-    assert {r[6] for r in after if r[2].month == 2} == {-1}
+    _assert_rebuilds_only_changed_months(tmp_path, "marts.fct_usage_daily", ROWS, events_column=6)
 
 
 def _assert_monthly_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:
-    incremental = _query(tmp_path, MONTHLY_ROWS)
     assert _query(tmp_path, """select billable_quantity, days_with_usage, events from intermediate.int_usage_monthly
                                where tenant_id = 'ta2' and service_month = '2025-01-01' and metric = 'active_users'""") == [
         (600, 2, 2)
     ]
-
-    _dbt_build(tmp_path, "int_usage_monthly", "--full-refresh")
-    assert _query(tmp_path, MONTHLY_ROWS) == incremental
-
-    _query(tmp_path, "update intermediate.int_usage_monthly set events = -1, inputs_fingerprint = 'stale' "
-                     "where service_month = '2025-01-01'")
-    _query(tmp_path, "update intermediate.int_usage_monthly set events = -1 where service_month = '2025-02-01'")
-    _dbt_build(tmp_path, "int_usage_monthly")
-    after = _query(tmp_path, MONTHLY_ROWS)
-    assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
-    assert {r[7] for r in after if r[2].month == 2} == {-1}
+    incremental = _assert_rebuilds_only_changed_months(tmp_path, "intermediate.int_usage_monthly", MONTHLY_ROWS,
+                                                       events_column=7)
 
     # A table built before it had fingerprints (an older warehouse) is built again in full.
     _query(tmp_path, "alter table intermediate.int_usage_monthly drop column inputs_fingerprint")
     _query(tmp_path, "update intermediate.int_usage_monthly set events = -1")
     _dbt_build(tmp_path, "int_usage_monthly")
     assert _query(tmp_path, MONTHLY_ROWS) == incremental
+
+
+def _assert_rebuilds_only_changed_months(tmp_path: Path, table: str, rows_sql: str, events_column: int) -> list[tuple]:
+    """The table equals a full rebuild; a month whose stored inputs no longer match is rebuilt,
+    one whose inputs match is kept as it is. Returns the rows as built incrementally."""
+    model = table.split(".")[1]
+    incremental = _query(tmp_path, rows_sql)
+    _dbt_build(tmp_path, model, "--full-refresh")
+    assert _query(tmp_path, rows_sql) == incremental
+
+    _query(tmp_path, f"update {table} set events = -1, inputs_fingerprint = 'stale' where service_month = '2025-01-01'")
+    _query(tmp_path, f"update {table} set events = -1 where service_month = '2025-02-01'")
+    _dbt_build(tmp_path, model)
+    after = _query(tmp_path, rows_sql)
+    assert [r for r in after if r[2].month == 1] == [r for r in incremental if r[2].month == 1]
+    assert {r[events_column] for r in after if r[2].month == 2} == {-1}
+    return incremental
