@@ -6,7 +6,8 @@
     from; a month is rebuilt when its value changes. So a close costs what changed, not
     the ~20M daily-grain rows of a year at 100M events. -#}
 
-{#- A table built before it had fingerprints is emptied and built again in full. -#}
+{#- A table built before it had fingerprints is emptied and built again in full; the
+    model's on_schema_change='append_new_columns' adds the column, so this happens once. -#}
 {% macro delete_months_built_from_other_inputs(inputs) %}
     {%- if is_incremental() -%}
     {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}

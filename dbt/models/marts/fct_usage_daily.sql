@@ -6,6 +6,7 @@
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
+    on_schema_change='append_new_columns',
     tags=['post_close'],
     pre_hook=["{{ delete_months_built_from_other_inputs(usage_daily_inputs()) }}"]
 ) }}
