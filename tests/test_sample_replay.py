@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import csv
+import shutil
+from collections import Counter
+from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.cli import main
 
+REPO = Path(__file__).resolve().parents[1]
 RUN = ["run", "--through", "2025-08", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
        "--analytics", "a.duckdb", "--exports", "exports"]
 
@@ -17,14 +22,32 @@ RUN = ["run", "--through", "2025-08", "--landing", "landing", "--warehouse", "w.
 def replayed(tmp_path_factory):
     root = tmp_path_factory.mktemp("sample")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("DAGSTER_HOME", "STRIPE_MODE", "STRIPE_API_KEY", "STRIPE_API_BASE"):
+        for name in ("STRIPE_MODE", "STRIPE_API_KEY", "STRIPE_API_BASE"):
             mp.delenv(name, raising=False)
+        # A persistent instance, as `dagster dev` and the benchmark use, so its event log can be read.
+        (root / "dagster_home").mkdir()
+        shutil.copy(REPO / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
+        mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
         mp.setenv("BILLING_START", "2025-01")
         mp.chdir(root)
         assert main(["sample", "--landing", "landing", "--months", "8", "--tenants", "150", "--partners", "12",
                      "--events-per-tenant-day", "4", "--seed", "3"]) == 0
         assert main(RUN) == 0
         yield root
+
+
+def test_the_ranged_ingest_run_plans_each_asset_once_for_its_whole_range(replayed):
+    instance = dg.DagsterInstance.from_config(str(replayed / "dagster_home"))
+    [ingest_run] = instance.get_runs(dg.RunsFilter(job_name="ingest_job"))
+    planned = instance.get_records_for_run(
+        ingest_run.run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED).records
+    by_asset = Counter(r.event_log_entry.dagster_event.asset_key.to_user_string() for r in planned)
+    assert by_asset["raw/usage_events"] == 1
+    assert set(by_asset.values()) == {1}
+    usage = next(r.event_log_entry.dagster_event.event_specific_data for r in planned
+                 if r.event_log_entry.dagster_event.asset_key == dg.AssetKey(["raw", "usage_events"]))
+    keys = usage.partitions_subset.get_partition_keys()
+    assert (min(keys), max(keys), len(keys)) == ("2025-01-01", "2025-09-01", 244)
 
 
 def _q(root, db, sql):
