@@ -48,8 +48,8 @@ def _read_table(landing_dir: Path, table: str) -> pa.Table | None:
                 malformed.append(row.row_number)
                 continue
             data["source_row"].append(row.row_number)
-            for c in columns:
-                data[c].append(_clean(row.values.get(c)))
+            for c, value in zip(columns, row.values):
+                data[c].append(_clean(value))
     except UnreadableFile as exc:
         raise AccountFileError(f"{relative}: {exc}") from exc
     if malformed:

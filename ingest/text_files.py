@@ -11,18 +11,20 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 
 class UnreadableFile(Exception):
     """The whole file cannot be read; the message is the reject reason."""
 
 
-@dataclass(frozen=True)
-class TextRow:
+class TextRow(NamedTuple):
+    """A tuple, not a dataclass: a day's files are hundreds of thousands of rows."""
+
     row_number: int  # 1-based among the non-blank data rows
-    values: dict[str, str | None]  # canonical column name -> raw value
+    values: tuple[str | None, ...]  # raw values in the order of the columns asked for; all None if malformed
     malformed: bool
     raw_record: str | None  # the raw row, kept only for malformed rows
 
@@ -43,6 +45,14 @@ def _column_index(header: list[str], wanted: tuple[str, ...]) -> dict[str, int]:
     return {name: i for i, name in enumerate(names) if name in wanted}
 
 
+def _picker(index: dict[str, int], columns: tuple[str, ...]):
+    """fields -> the values of `columns` in order; None for a column the header lacks."""
+    positions = [index.get(c) for c in columns]
+    if None in positions or len(positions) == 1:
+        return lambda fields: tuple(None if i is None else fields[i] for i in positions)
+    return itemgetter(*positions)  # the common case, in C
+
+
 def read_csv_rows(
     path: Path, columns: tuple[str, ...], required: tuple[str, ...]
 ) -> Iterator[TextRow]:
@@ -61,17 +71,16 @@ def read_csv_rows(
             missing = [c for c in required if c not in index]
             if missing:
                 raise UnreadableFile(f"missing_columns: {', '.join(missing)}")
+            pick, width, nothing = _picker(index, columns), len(header), (None,) * len(columns)
             row_number = 0
             for fields in reader:
                 if _is_blank(fields):
                     continue
                 row_number += 1
-                if len(fields) != len(header):
-                    yield TextRow(row_number, {}, True, ",".join(fields))
+                if len(fields) != width:
+                    yield TextRow(row_number, nothing, True, ",".join(fields))
                     continue
-                yield TextRow(
-                    row_number, {c: fields[i] for c, i in index.items()}, False, None
-                )
+                yield TextRow(row_number, pick(fields), False, None)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"not_utf8: byte {exc.start}") from exc
     except csv.Error as exc:
@@ -89,6 +98,10 @@ def _json_text(value: object) -> str | None:
     return json.dumps(value, separators=(",", ":"))
 
 
+# One decoder for every line: json.loads with these options builds a new one per call.
+_LITERAL_NUMBERS = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
+
+
 def read_ndjson_rows(path: Path, columns: tuple[str, ...]) -> Iterator[TextRow]:
     """Yield one row per non-blank line; a line that is not a JSON object is malformed.
 
@@ -96,6 +109,7 @@ def read_ndjson_rows(path: Path, columns: tuple[str, ...]) -> Iterator[TextRow]:
     such as 0.1234567 keeps every digit until the exact decimal cast.
     """
     try:
+        nothing = (None,) * len(columns)
         with path.open("r", encoding="utf-8-sig", newline="") as handle:
             row_number = 0
             for line in handle:
@@ -103,20 +117,13 @@ def read_ndjson_rows(path: Path, columns: tuple[str, ...]) -> Iterator[TextRow]:
                     continue
                 row_number += 1
                 try:
-                    obj = json.loads(
-                        line, parse_float=str, parse_int=str, parse_constant=str
-                    )
+                    obj = _LITERAL_NUMBERS.decode(line)
                 except json.JSONDecodeError:
                     obj = None
                 if not isinstance(obj, dict):
-                    yield TextRow(row_number, {}, True, line.rstrip("\r\n"))
+                    yield TextRow(row_number, nothing, True, line.rstrip("\r\n"))
                     continue
                 by_name = {normalise_header(k): v for k, v in obj.items()}
-                yield TextRow(
-                    row_number,
-                    {c: _json_text(by_name.get(c)) for c in columns},
-                    False,
-                    None,
-                )
+                yield TextRow(row_number, tuple(_json_text(by_name.get(c)) for c in columns), False, None)
     except UnicodeDecodeError as exc:
         raise UnreadableFile(f"not_utf8: byte {exc.start}") from exc

@@ -6,6 +6,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
+from ingest import usage
 from tests.landing import USAGE_HEADER, write_accounts, write_csv, write_ndjson, write_parquet
 
 DAY = "2025-01-10"
@@ -293,6 +294,24 @@ def test_a_csv_that_is_not_utf8_is_rejected_whole(wh):
     assert result.rejected_files[0][0] == "usage/2025-01-10/latin1.csv"
     assert result.rejected_files[0][1].startswith("not_utf8")
     assert result.rows_read == 0
+
+
+def test_a_csv_found_not_utf8_after_rows_were_loaded_leaves_none_of_them_and_keeps_its_neighbours(wh, monkeypatch):
+    # Small chunks, so rows of the bad file are already in the batch when it fails.
+    monkeypatch.setattr(usage, "CHUNK_ROWS", 100)
+    folder = wh.usage_dir(DAY)
+    write_csv(folder / "a.csv", USAGE_HEADER, [[f"a-{i}", "t1", "api_calls", "1", TS] for i in range(3)])
+    # Past the reader's first buffer, so that rows come before the decoding error.
+    good = "".join(f"b-{i},t1,api_calls,1,{TS}\r\n" for i in range(2000))
+    (folder / "b.csv").write_bytes((",".join(USAGE_HEADER) + "\r\n" + good).encode() + "ø,t1,api_calls,1,x\r\n".encode("latin-1"))
+    write_ndjson(folder / "c.ndjson", [dict(zip(USAGE_HEADER, ["c-1", "t1", "api_calls", "2", TS]))])
+
+    result = wh.ingest(DAY)
+
+    assert [path for path, _ in result.rejected_files] == ["usage/2025-01-10/b.csv"]
+    assert result.rejected_files[0][1].startswith("not_utf8")
+    assert (result.rows_read, result.rows_accepted, result.rows_rejected) == (4, 4, 0)
+    assert wh.rows("select event_id from raw.usage_events order by 1") == [("a-0",), ("a-1",), ("a-2",), ("c-1",)]
 
 
 def test_a_parquet_file_whose_data_is_corrupt_is_rejected_alone_among_files_read_together(wh):
