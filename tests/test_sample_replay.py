@@ -5,15 +5,14 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
-from pathlib import Path
 
 import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.defs.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
 RUN = ["run", "--through", "2025-08", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
        "--analytics", "a.duckdb", "--exports", "exports"]
 
@@ -26,7 +25,7 @@ def replayed(tmp_path_factory):
             mp.delenv(name, raising=False)
         # A persistent instance, as `dagster dev` and the benchmark use, so its event log can be read.
         (root / "dagster_home").mkdir()
-        shutil.copy(REPO / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
+        shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
         mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
         mp.setenv("BILLING_START", "2025-01")
         mp.chdir(root)
