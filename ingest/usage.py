@@ -253,6 +253,7 @@ def _load_files(con: duckdb.DuckDBPyConnection, landing_dir: Path, results: dict
     text = _TextRows(con)
 
     def reject(file: _LandedFile, exc: UnreadableFile) -> None:
+        # Pending rows go in first, so the delete takes every row of the file whatever the chunk sizes.
         text.flush()
         con.execute("delete from _batch where source_file = ?", [file.source_file])
         results[file.landing_date].rejected_files.append((file.source_file, str(exc)))
