@@ -296,7 +296,8 @@ def _trimmed(column: str) -> str:
     )
 
 
-_VALIDATE_SQL = f"""
+# Every reason but duplicate_event, which needs the rows that pass these (see _DUPLICATES_SQL).
+_EARLY_REASONS_SQL = f"""
 create or replace temp table _checked as
 with cleaned as (
     select
@@ -338,57 +339,69 @@ timed as (
             )
         end as occurred_utc
     from parsed p
-),
-reasoned as materialized (
-    select
-        t.landing_date, t.source_file, t.row_number, t.eid, hash(t.eid) as event_hash, t.tid, t.met,
-        t.quantity_value, t.occurred_utc, cast(t.occurred_utc as date) as usage_date,
-        case
-            when t.malformed or (t.eid is not null and not regexp_full_match(t.eid, '{ID_PATTERN}'))
-                then 'malformed_row'
-            when t.eid is null or t.tid is null or t.met is null or t.qty is null or t.ts is null
-                then 'missing_field'
-            when t.quantity_value is null
-                 or t.quantity_value > {MAX_QUANTITY}
-                 or (t.quantity_typed and t.quantity_value < 0)
-                 or (not t.quantity_typed and (not regexp_full_match(t.qty, '{_QUANTITY_PATTERN}')
-                                               or regexp_matches(t.qty, '^-[0.]*[1-9]')))
-                then 'bad_quantity'
-            when t.occurred_utc is null then 'bad_timestamp'
-            when cast(t.occurred_utc as date) > t.landing_date then 'future_timestamp'
-            when $billing_start::date is not null and cast(t.occurred_utc as date) < $billing_start::date
-                then 'before_billing_start'
-            when t.tid not in (select tenant_id from raw.tenants where tenant_id is not null)
-                then 'unknown_tenant'
-            when t.met not in (select unnest($metrics::varchar[])) then 'unknown_metric'
-        end as early_reason
-    from timed t
-),
-candidates as (
-    select r.* from reasoned r where r.early_reason is null
-),
--- Copies are ranked only for ids seen more than once: a window over every row costs a sort of the batch.
-repeated as (
-    select
-        c.source_file,
-        c.row_number,
-        row_number() over copies as copy_rank,
-        first_value(struct_pack(tid := c.tid, met := c.met, q := c.quantity_value, at := c.occurred_utc))
-            over copies as first_copy
-    from candidates c
-    where c.eid in (select eid from candidates group by eid having count(*) > 1)
-    window copies as (partition by c.eid order by c.landing_date, c.source_file, c.row_number)
-),
+)
+select
+    t.landing_date, t.source_file, t.row_number, t.eid, hash(t.eid) as event_hash, t.tid, t.met,
+    t.quantity_value, t.occurred_utc, cast(t.occurred_utc as date) as usage_date,
+    case
+        when t.malformed or (t.eid is not null and not regexp_full_match(t.eid, '{ID_PATTERN}'))
+            then 'malformed_row'
+        when t.eid is null or t.tid is null or t.met is null or t.qty is null or t.ts is null
+            then 'missing_field'
+        when t.quantity_value is null
+             or t.quantity_value > {MAX_QUANTITY}
+             or (t.quantity_typed and t.quantity_value < 0)
+             or (not t.quantity_typed and (not regexp_full_match(t.qty, '{_QUANTITY_PATTERN}')
+                                           or regexp_matches(t.qty, '^-[0.]*[1-9]')))
+            then 'bad_quantity'
+        when t.occurred_utc is null then 'bad_timestamp'
+        when cast(t.occurred_utc as date) > t.landing_date then 'future_timestamp'
+        when $billing_start::date is not null and cast(t.occurred_utc as date) < $billing_start::date
+            then 'before_billing_start'
+        when t.tid not in (select tenant_id from raw.tenants where tenant_id is not null)
+            then 'unknown_tenant'
+        when t.met not in (select unnest($metrics::varchar[])) then 'unknown_metric'
+    end as reason,
+    cast(null as boolean) as payload_differs
+from timed t
+"""
+
+# Only the rows whose event_hash repeats in the batch or is found in the history are
+# ranked and compared: grouping 8-byte hashes costs a third of grouping the ids, and a
+# window over every row would cost a sort of the batch. Equal ids have equal hashes, so
+# every copy of a repeated id is among them; a hash collision only adds rows to rank.
+_DUPLICATES_SQL = """
+create or replace temp table _duplicates as
+with
 -- The history is probed on the integer event_hash column alone, and only its hits are
 -- read in full (by rowid): scanning every column of the history cost more than the probe.
 hash_hits as materialized (
-    select e.event_id, e.tenant_id, e.metric, e.quantity, e.occurred_at
+    select e.event_id, e.event_hash, e.tenant_id, e.metric, e.quantity, e.occurred_at
     from raw.usage_events e
     where e.rowid in (
         select h.rowid from raw.usage_events h
-        where h.event_hash in (select event_hash from candidates)
+        where h.event_hash in (select event_hash from _checked where reason is null)
     )
       and not list_contains($landing_dates::date[], e.landing_date)
+),
+suspects as (
+    select c.* from _checked c
+    where c.reason is null
+      and (c.event_hash in (select event_hash from _checked where reason is null
+                            group by event_hash having count(*) > 1)
+           or c.event_hash in (select event_hash from hash_hits))
+),
+ranked as (
+    select
+        s.source_file,
+        s.row_number,
+        s.eid,
+        struct_pack(tid := s.tid, met := s.met, q := s.quantity_value, at := s.occurred_utc) as payload,
+        row_number() over copies as copy_rank,
+        first_value(struct_pack(tid := s.tid, met := s.met, q := s.quantity_value, at := s.occurred_utc))
+            over copies as first_copy
+    from suspects s
+    window copies as (partition by s.eid order by s.landing_date, s.source_file, s.row_number)
 ),
 earlier as (
     select h.event_id, any_value(struct_pack(
@@ -397,23 +410,20 @@ earlier as (
     group by h.event_id
 )
 select
-    r.landing_date, r.source_file, r.row_number, r.eid, r.event_hash, r.tid, r.met, r.quantity_value,
-    r.occurred_utc, r.usage_date,
-    case
-        when r.early_reason is not null then r.early_reason
-        when x.event_id is not null or c.copy_rank > 1 then 'duplicate_event'
-    end as reason,
-    case
-        when x.event_id is not null then
-            struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc)
-            is distinct from x.accepted
-        when c.copy_rank > 1 then
-            struct_pack(tid := r.tid, met := r.met, q := r.quantity_value, at := r.occurred_utc)
-            is distinct from c.first_copy
+    r.source_file,
+    r.row_number,
+    case when x.event_id is not null then r.payload is distinct from x.accepted
+         else r.payload is distinct from r.first_copy
     end as payload_differs
-from reasoned r
-left join repeated c using (source_file, row_number)
-left join earlier x on x.event_id = r.eid and r.early_reason is null
+from ranked r
+left join earlier x on x.event_id = r.eid
+where x.event_id is not null or r.copy_rank > 1
+"""
+
+_MARK_DUPLICATES_SQL = """
+update _checked set reason = 'duplicate_event', payload_differs = d.payload_differs
+from _duplicates d
+where _checked.source_file = d.source_file and _checked.row_number = d.row_number
 """
 
 _DELETE_STATEMENTS = tuple(
@@ -473,8 +483,9 @@ def ingest_usage_partitions(
     )
     _load_files(con, landing_dir, results)
 
-    params = {"landing_dates": dates, "billing_start": billing_start, "metrics": list(known_metrics)}
-    con.execute(_VALIDATE_SQL, params)
+    con.execute(_EARLY_REASONS_SQL, {"billing_start": billing_start, "metrics": list(known_metrics)})
+    con.execute(_DUPLICATES_SQL, {"landing_dates": dates})
+    con.execute(_MARK_DUPLICATES_SQL)
     for landing_date, reason, count in con.execute(
         "select landing_date, coalesce(reason, ''), count(*) from _checked group by all"
     ).fetchall():
@@ -506,7 +517,7 @@ def ingest_usage_partitions(
         con.execute("rollback")
         raise
     finally:
-        con.execute("drop table if exists _batch; drop table if exists _checked; drop table if exists _files")
+        con.execute("drop table if exists _batch; drop table if exists _checked; drop table if exists _duplicates; drop table if exists _files")
     return [results[d] for d in dates]
 
 

@@ -241,6 +241,24 @@ def test_within_a_partition_the_first_copy_by_file_name_then_row_is_accepted(wh)
     ]
 
 
+def test_copies_of_an_id_already_in_the_history_are_compared_with_the_history_not_with_each_other(wh):
+    write_csv(wh.usage_dir("2025-01-09") / "u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-09T10:00Z"]])
+    write_csv(wh.usage_dir(DAY) / "u.csv", USAGE_HEADER, [
+        ["e1", "t404", "api_calls", "1", "2025-01-09T10:00Z"],  # its own reason comes first
+        ["e1", "t1", "api_calls", "2", "2025-01-09T10:00Z"],
+        ["e1", "t1", "api_calls", "1", "2025-01-09T10:00Z"],
+        ["e2", "t1", "api_calls", "3", TS],
+    ])
+    wh.ingest("2025-01-09")
+    wh.ingest(DAY)
+    assert wh.rows("select landing_date, event_id from raw.usage_events order by 2") == [
+        (date(2025, 1, 9), "e1"), (date(2025, 1, 10), "e2"),
+    ]
+    assert wh.rows("select row_number, reason, payload_differs from raw.usage_rejects order by 1") == [
+        (1, "unknown_tenant", None), (2, "duplicate_event", True), (3, "duplicate_event", False),
+    ]
+
+
 def test_usage_of_an_unknown_tenant_is_accepted_after_the_tenant_is_added_and_the_partition_rerun(wh):
     write_csv(wh.usage_dir(DAY) / "u.csv", USAGE_HEADER, [["e1", "t9", "api_calls", "3", TS]])
     wh.ingest(DAY)
