@@ -3,7 +3,8 @@
 Files are read into a batch table of text (CSV and NDJSON through Python's
 parsers in chunks, Parquet directly by DuckDB, which also keeps a Parquet
 quantity or timestamp as its value where that is exact), then one SQL pass
-assigns each row the first reject reason that applies, in SPEC §3's order.
+assigns each row the first reject reason that applies, in SPEC §3's order, up to
+duplicate_event, which a second pass gives to later copies among the rows left.
 The rows of the dates in the batch are replaced in a single transaction, so a
 partition is never half-written and re-running it never touches another
 partition.
