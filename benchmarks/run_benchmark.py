@@ -4,10 +4,10 @@
 
 For each size: write the sample (Parquet for large days), replay every close
 with `partner-billing run` (stage times from the Dagster instance, peak RSS of
-the whole process tree), measure DuckDB's floors on the same files (bare load,
-one GROUP BY), then add the same extra landing day and time a daily run and a
-monthly close on top of the full history. Results go to
-benchmarks/results-<timestamp>.json and are printed as a table.
+the whole process tree), measure DuckDB's floors on the same files (bare load
+into memory and into a database file, one GROUP BY), then add the same extra
+landing day and time a daily run and a monthly close on top of the full history.
+Results go to benchmarks/results-<timestamp>.json and are printed as a table.
 """
 
 from __future__ import annotations
@@ -114,18 +114,33 @@ def fixed_overhead_per_close(runs: dict[str, list[dict]], dbt_startup: float) ->
             "scheduled_close": round(replay_month + orchestration("publish_job") + dbt_startup, 2)}
 
 
-def floors(landing: Path) -> dict:
+def _floor_connection(database: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(database, config={"threads": 2, "memory_limit": "6GB"})
+    con.execute("set enable_progress_bar = false")
+    return con
+
+
+def floors(landing: Path, scratch: Path) -> dict:
+    """DuckDB alone on the usage Parquet files: a load into an in-memory table, the same load
+    into a table of a database file (what ingest must do: its rows are written and compressed
+    on disk), and one GROUP BY tenant, month and metric."""
     pattern = str(landing / "usage" / "*" / "*.parquet")
-    con = duckdb.connect(config={"threads": 2, "memory_limit": "6GB"})
-    started = time.perf_counter()
-    con.execute(f"create table t as select * from read_parquet('{pattern}', union_by_name = true)")
-    load = time.perf_counter() - started
-    rows = con.execute("select count(*) from t").fetchone()[0]
+    load = {}
+    for where, database in (("memory", ":memory:"), ("file", str(scratch / "bare-load.duckdb"))):
+        Path(database).unlink(missing_ok=True)
+        with _floor_connection(database) as con:
+            started = time.perf_counter()
+            con.execute(f"create table t as select * from read_parquet('{pattern}', union_by_name = true)")
+            load[where] = time.perf_counter() - started
+            rows = con.execute("select count(*) from t").fetchone()[0]
+        Path(database).unlink(missing_ok=True)
+    con = _floor_connection(":memory:")
     started = time.perf_counter()
     con.execute(f"""select tenant_id, date_trunc('month', occurred_at) m, metric, sum(quantity), max(quantity)
                     from read_parquet('{pattern}', union_by_name = true) group by all""").fetchall()
     group = time.perf_counter() - started
-    return {"parquet_rows": rows, "bare_load_seconds": round(load, 2), "group_by_seconds": round(group, 2)}
+    return {"parquet_rows": rows, "bare_load_seconds": round(load["memory"], 2),
+            "bare_load_to_file_seconds": round(load["file"], 2), "group_by_seconds": round(group, 2)}
 
 
 def add_extra_day(landing: Path, source_landing: Path) -> None:
@@ -175,8 +190,10 @@ def bench_size(root: Path, tenants: int, per_day: int, smallest: int) -> dict:
     result["replay"] = replay
     result["dbt_startup_seconds"] = dbt_startup_seconds(env, data / "dbt_target")
     result["fixed_overhead_per_close_seconds"] = fixed_overhead_per_close(replay["runs"], result["dbt_startup_seconds"])
-    result["floors"] = floors(landing)
-    result["ingest_over_bare_load"] = round(replay["stages"].get("usage_events", 0) / result["floors"]["bare_load_seconds"], 2)
+    result["floors"] = floors(landing, size_dir)
+    ingest = replay["stages"].get("usage_events", 0)
+    result["ingest_over_bare_load"] = round(ingest / result["floors"]["bare_load_seconds"], 2)
+    result["ingest_over_bare_load_to_file"] = round(ingest / result["floors"]["bare_load_to_file_seconds"], 2)
 
     add_extra_day(landing, root / f"t{tenants}-e{smallest}" / "landing")
     code = (f"from dagster_project.definitions import defs;"
