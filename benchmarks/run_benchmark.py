@@ -73,14 +73,15 @@ def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> dict:
 
 
 def stage_seconds(dagster_home: Path, since: float) -> dict:
-    """Sum step durations per stage over the runs started after `since`, plus run wall times."""
+    """Sum step durations per stage over the runs started after `since`, plus run wall times in the
+    order the runs were made (the instance lists the newest first)."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     import dagster as dg
 
     instance = dg.DagsterInstance.get()
     stages: dict[str, float] = defaultdict(float)
     runs = {name: [] for name in RUN_JOBS}
-    for record in instance.get_run_records():
+    for record in sorted(instance.get_run_records(), key=lambda r: r.create_timestamp):
         run = record.dagster_run
         if record.create_timestamp.timestamp() < since or run.job_name not in runs:
             continue
