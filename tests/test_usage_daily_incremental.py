@@ -17,7 +17,8 @@ from dagster_project.defs.paths import DBT_PROJECT_DIR
 from dagster_project.defs.warehouse.cli_args import CLOSE_MONTH_VARIABLE
 from tests.scenario import write_scenario
 
-ROWS = "select * from marts.fct_usage_daily order by tenant_id, usage_date, metric"
+# build_id names the build, so it differs between an incremental and a full build of the same rows.
+ROWS = "select * exclude (build_id) from marts.fct_usage_daily order by tenant_id, usage_date, metric"
 MONTHLY_ROWS = "select * from intermediate.int_usage_monthly order by tenant_id, service_month, metric"
 
 
@@ -51,6 +52,9 @@ def test_the_usage_models_rebuild_only_the_months_whose_inputs_changed(tmp_path)
         assert main(["run", "--through", "2025-02", *common]) == 0
     assert _query(tmp_path, """select count(*), sum(events) from marts.fct_usage_daily
                                where service_month = '2025-01-01'""") != january_before
+    # February's publication started from January's analytics file and copied the months rebuilt.
+    with duckdb.connect(str(tmp_path / "a.duckdb"), read_only=True) as analytics:
+        assert analytics.execute(ROWS).fetchall() == _query(tmp_path, ROWS)
     _assert_daily_usage_rebuilds_only_changed_months(tmp_path)
     _assert_monthly_usage_rebuilds_only_changed_months(tmp_path)
 
@@ -61,6 +65,10 @@ def _assert_daily_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:
         (600,)
     ]
     _assert_rebuilds_only_changed_months(tmp_path, "marts.fct_usage_daily", ROWS, events_column=6)
+    # The full refresh built February; the build after it rebuilt January alone.
+    builds = _query(tmp_path, "select service_month, count(distinct build_id) from marts.fct_usage_daily group by 1")
+    assert sorted(n for _, n in builds) == [1, 1]
+    assert _query(tmp_path, "select count(distinct build_id) from marts.fct_usage_daily") == [(2,)]
 
 
 def _assert_monthly_usage_rebuilds_only_changed_months(tmp_path: Path) -> None:

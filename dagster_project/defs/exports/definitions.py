@@ -49,14 +49,17 @@ partner_statements_job = dg.define_asset_job(
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(ANALYTICS_FILE, deps=[*REPORTING_MARTS, PARTNER_STATEMENTS], group_name="exports",
-                        description="Every mart copied to $ANALYTICS_PATH (new file renamed over the old).")],
+                        description="Every mart copied to $ANALYTICS_PATH (new file renamed over the old; "
+                                    "fct_usage_daily copies only the months dbt rebuilt).")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
 )
 def analytics_file(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    counts = publish_marts(Path(settings.warehouse_path), Path(settings.analytics_path))
-    return dg.MaterializeResult(metadata={"path": settings.analytics_path, "tables": dg.MetadataValue.json(counts)})
+    published = publish_marts(Path(settings.warehouse_path), Path(settings.analytics_path))
+    return dg.MaterializeResult(metadata={"path": settings.analytics_path,
+                                          "tables": dg.MetadataValue.json(published["tables"]),
+                                          "months_copied": dg.MetadataValue.json(published["months_copied"])})
 
 
 FORECAST_SUMMARY = dg.AssetKey(["reporting", "forecast_summary"])

@@ -2,7 +2,8 @@
     arrived in), with the partner and billing owner its month is attributed to.
 
     Incremental by service month (macros/months_by_inputs.sql): a close rebuilds
-    only the months whose inputs changed. -#}
+    only the months whose inputs changed. build_id tells which months a build wrote,
+    so the analytics file copies only those (exports/analytics.py). -#}
 {{ config(
     materialized='incremental',
     incremental_strategy='append',
@@ -39,7 +40,8 @@ select
     a.partner_id,
     a.billing_account_type,
     a.billing_account_id,
-    m.inputs_fingerprint
+    m.inputs_fingerprint,
+    '{{ invocation_id }}' as build_id
 from days d
 join months m on m.service_month = date_trunc('month', d.usage_date)
 left join {{ ref('int_tenant_attribution') }} a
