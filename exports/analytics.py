@@ -45,7 +45,7 @@ def publish_marts(warehouse_path: Path, analytics_path: Path) -> dict[str, dict[
             if BY_MONTH_COLUMNS <= {name for name, _ in columns}:
                 months_copied[table] = _copy_changed_months(con, table, columns)
             else:
-                con.execute(f'create or replace table published.marts."{table}" as select * from warehouse.marts."{table}"')
+                _copy_whole(con, table)
             counts[table] = con.execute(f'select count(*) from published.marts."{table}"').fetchone()[0]
         con.execute("detach published")
     os.replace(tmp, analytics_path)
@@ -56,8 +56,8 @@ def publish_marts(warehouse_path: Path, analytics_path: Path) -> dict[str, dict[
 def _attach_copy_of_published(con: duckdb.DuckDBPyConnection, analytics_path: Path, tmp: Path) -> None:
     """`published`: a copy of the file now published if this module wrote it, else a new file.
 
-    Anything else in it (a table an analyst added, another schema, a file
-    DuckDB cannot open) starts the file afresh, so the result is always exactly the marts.
+    A table outside `marts`, a view (say, one an analyst added) or a file
+    DuckDB cannot open starts the file afresh, so the result holds the marts' tables only.
     """
     if analytics_path.exists():
         shutil.copyfile(analytics_path, tmp)
@@ -82,7 +82,7 @@ def _attach_copy_of_published(con: duckdb.DuckDBPyConnection, analytics_path: Pa
 def _copy_changed_months(con: duckdb.DuckDBPyConnection, table: str, columns: list[tuple[str, str]]) -> int:
     """Replace the months whose build ids or row counts differ; the whole table if its columns changed."""
     if _columns(con, "published", table) != columns:
-        con.execute(f'create or replace table published.marts."{table}" as select * from warehouse.marts."{table}"')
+        _copy_whole(con, table)
         return con.execute(f'select count(distinct service_month) from published.marts."{table}"').fetchone()[0]
     builds = "select service_month, list(distinct build_id order by build_id) as builds, count(*) as n from {} group by 1"
     con.execute(f"""
@@ -96,6 +96,10 @@ def _copy_changed_months(con: duckdb.DuckDBPyConnection, table: str, columns: li
     con.execute(f"""insert into published.marts."{table}"
                     select * from warehouse.marts."{table}" where service_month in (select service_month from _changed_months)""")
     return con.execute("select count(*) from _changed_months").fetchone()[0]
+
+
+def _copy_whole(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    con.execute(f'create or replace table published.marts."{table}" as select * from warehouse.marts."{table}"')
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str, schema: str) -> list[str]:
