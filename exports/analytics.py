@@ -64,15 +64,14 @@ def _attach_copy_of_published(con: duckdb.DuckDBPyConnection, analytics_path: Pa
         try:
             con.execute(f"attach '{tmp}' as published")
             foreign = con.execute(
-                """select count(*) from duckdb_tables() where database_name = 'published' and schema_name <> 'marts'"""
-            ).fetchone()[0] + con.execute(
-                """select count(*) from duckdb_views() where database_name = 'published' and not internal"""
+                """select (select count(*) from duckdb_tables() where database_name = 'published' and schema_name <> 'marts')
+                        + (select count(*) from duckdb_views() where database_name = 'published' and not internal)"""
             ).fetchone()[0]
-            if not foreign:
-                return
-            con.execute("detach published")
         except duckdb.Error:
-            pass
+            foreign = None
+        if foreign == 0:
+            return
+        con.execute("detach database if exists published")
         tmp.unlink()
         Path(f"{tmp}.wal").unlink(missing_ok=True)
     con.execute(f"attach '{tmp}' as published")
