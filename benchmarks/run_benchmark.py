@@ -34,7 +34,7 @@ START, MONTHS, THROUGH = "2025-01", 12, "2025-12"
 EXTRA_DAY = "2026-01-04"
 EXTRA_DAY_SOURCE, EXTRA_DAY_SHIFT_DAYS = "2025-12-15", 20
 # The replay: one ingest, each month closed up to its emission, one publication.
-RUN_JOBS = ("ingest_job", "emit_job", "publish_job", "partner_statements_job")
+RUN_JOBS = ("ingest_job", "emit_job", "publish_job", "close_job")
 
 
 class PeakRss:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 import polars as pl
@@ -86,32 +87,57 @@ def export_path(exports_dir: Path, period: date, billing_account_id: str) -> Pat
     return path
 
 
-def _format_row(row: tuple) -> dict[str, str]:
-    (period, account, partner_id, partner_name, tenant_id, tenant_name, external_ref, metric, unit,
-     line_type, adjusts_period, quantity, currency, tier, list_price, wholesale_price, wholesale_minor,
-     retail_price, retail_minor, margin_minor, exponent, line_key) = row
+class StatementRow(NamedTuple):
+    """One row of _QUERY, by column name."""
+
+    invoice_period: date
+    billing_account_id: str
+    partner_id: str
+    partner_name: str
+    tenant_id: str
+    tenant_name: str
+    tenant_external_ref: str | None
+    metric: str
+    unit: str
+    line_type: str
+    adjusts_period: date | None
+    quantity: Decimal
+    currency: str
+    tier: str | None
+    list_unit_price: Decimal
+    wholesale_unit_price: Decimal
+    wholesale_amount_minor: int
+    retail_unit_price: Decimal
+    retail_amount_minor: int
+    margin_amount_minor: int
+    minor_unit_exponent: int
+    line_key: str
+
+
+def _format_row(row: StatementRow) -> dict[str, str]:
+    exponent = row.minor_unit_exponent
     cells = {
-        "period": f"{period:%Y-%m}",
-        "billing_account_id": account,
-        "partner_id": partner_id,
-        "partner_name": partner_name,
-        "tenant_id": tenant_id,
-        "tenant_name": tenant_name,
-        "tenant_external_ref": external_ref,
-        "metric": metric,
-        "unit": unit,
-        "line_type": line_type,
-        "adjusts_period": f"{adjusts_period:%Y-%m}" if adjusts_period else "",
-        "quantity": plain_decimal(quantity),
-        "currency": currency.upper(),
-        "tier": tier,
-        "list_unit_price": plain_decimal(list_price),
-        "wholesale_unit_price": plain_decimal(wholesale_price),
-        "wholesale_amount": minor_units(wholesale_minor, exponent),
-        "retail_unit_price": plain_decimal(retail_price),
-        "retail_amount": minor_units(retail_minor, exponent),
-        "margin_amount": minor_units(margin_minor, exponent),
-        "line_key": line_key,
+        "period": f"{row.invoice_period:%Y-%m}",
+        "billing_account_id": row.billing_account_id,
+        "partner_id": row.partner_id,
+        "partner_name": row.partner_name,
+        "tenant_id": row.tenant_id,
+        "tenant_name": row.tenant_name,
+        "tenant_external_ref": row.tenant_external_ref,
+        "metric": row.metric,
+        "unit": row.unit,
+        "line_type": row.line_type,
+        "adjusts_period": f"{row.adjusts_period:%Y-%m}" if row.adjusts_period else "",
+        "quantity": plain_decimal(row.quantity),
+        "currency": row.currency.upper(),
+        "tier": row.tier,
+        "list_unit_price": plain_decimal(row.list_unit_price),
+        "wholesale_unit_price": plain_decimal(row.wholesale_unit_price),
+        "wholesale_amount": minor_units(row.wholesale_amount_minor, exponent),
+        "retail_unit_price": plain_decimal(row.retail_unit_price),
+        "retail_amount": minor_units(row.retail_amount_minor, exponent),
+        "margin_amount": minor_units(row.margin_amount_minor, exponent),
+        "line_key": row.line_key,
     }
     formatted = {c: safe_text(v) if c in TEXT_COLUMNS else v for c, v in cells.items()}
     # polars quotes an empty string ("") to tell it from null; an empty cell is written as null.
@@ -144,15 +170,31 @@ def write_statements(
     params: dict = {"period": period}
     if billing_account_id:
         params["account"] = billing_account_id
-    rows = con.execute(_QUERY.format(account_filter=account_filter), params).fetchall()
-    by_account: dict[str, list[tuple]] = {}
-    for row in rows:
-        by_account.setdefault(row[1], []).append(row)
+    cursor = con.execute(_QUERY.format(account_filter=account_filter), params)
+    names = [column[0] for column in cursor.description]
+    by_account: dict[str, list[StatementRow]] = {}
+    for values in cursor.fetchall():
+        row = StatementRow(**dict(zip(names, values)))
+        by_account.setdefault(row.billing_account_id, []).append(row)
     written = []
     for account, account_rows in by_account.items():
         path = out if out is not None else export_path(exports_dir, period, account)
         frame = pl.DataFrame([_format_row(r) for r in account_rows], schema={c: pl.String for c in COLUMNS})
         _write_atomically(path, frame)
-        written.append(ExportedFile(account, path, len(account_rows), account_rows[0][12],
-                                    sum(r[16] for r in account_rows)))
+        written.append(ExportedFile(account, path, len(account_rows), account_rows[0].currency,
+                                    sum(r.wholesale_amount_minor for r in account_rows)))
     return written
+
+
+def periods_missing_statements(con: duckdb.DuckDBPyConnection, exports_dir: Path, through: date) -> list[date]:
+    """Closed invoice periods up to `through` with a partner owner whose statement file is not there.
+
+    Statement rows are emitted and never change, so a file that is there is
+    current; one that is not (a run killed before it, an export folder that
+    could not be written) is written by the next publication.
+    """
+    owners = con.execute(
+        "select distinct invoice_period, billing_account_id from marts.fct_statement_rows where invoice_period <= ?",
+        [through],
+    ).fetchall()
+    return sorted({period for period, account in owners if not export_path(exports_dir, period, account).exists()})

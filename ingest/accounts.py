@@ -34,30 +34,36 @@ def _clean(value: str | None) -> str | None:
 
 
 def _read_table(landing_dir: Path, table: str) -> pa.Table | None:
-    relative, columns, required = ACCOUNT_FILES[table]
-    path = landing_dir / relative
+    file = ACCOUNT_FILES[table]
+    path = landing_dir / file.path
     if not path.exists():
         if table in OPTIONAL_ACCOUNT_TABLES:
             return None
-        raise AccountFileError(f"{relative}: file is missing from {landing_dir}")
-    data: dict[str, list] = {"source_row": [], **{c: [] for c in columns}}
+        raise AccountFileError(f"{file.path}: file is missing from {landing_dir}")
+    data: dict[str, list] = {"source_row": [], **{c: [] for c in file.columns}}
     malformed: list[int] = []
     try:
-        for row in read_csv_rows(path, columns, required):
+        for row in read_csv_rows(path, file.columns, file.required):
             if row.malformed:
                 malformed.append(row.row_number)
                 continue
             data["source_row"].append(row.row_number)
-            for c, value in zip(columns, row.values):
+            for c, value in zip(file.columns, row.values):
                 data[c].append(_clean(value))
     except UnreadableFile as exc:
-        raise AccountFileError(f"{relative}: {exc}") from exc
+        raise AccountFileError(f"{file.path}: {exc}") from exc
     if malformed:
         raise AccountFileError(
-            f"{relative}: rows {', '.join(map(str, malformed[:10]))} have the wrong number of fields"
+            f"{file.path}: rows {', '.join(map(str, malformed[:10]))} have the wrong number of fields"
         )
-    schema = pa.schema([("source_row", pa.int64())] + [(c, pa.string()) for c in columns])
+    schema = pa.schema([("source_row", pa.int64())] + [(c, pa.string()) for c in file.columns])
     return pa.table(data, schema=schema)
+
+
+def landed_tenant_ids(landing_dir: Path) -> set[str]:
+    """The tenant ids of the landed tenants file as it is now (AccountFileError if it cannot be used)."""
+    tenants = _read_table(landing_dir, "tenants")
+    return {t for t in tenants.column("tenant_id").to_pylist() if t}
 
 
 def load_accounts(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> AccountLoad:
@@ -83,5 +89,5 @@ def load_accounts(con: duckdb.DuckDBPyConnection, landing_dir: Path) -> AccountL
         raise
     return AccountLoad(
         rows={t: (0 if v is None else v.num_rows) for t, v in tables.items()},
-        absent_files=[ACCOUNT_FILES[t][0] for t, v in tables.items() if v is None],
+        absent_files=[ACCOUNT_FILES[t].path for t, v in tables.items() if v is None],
     )

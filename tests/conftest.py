@@ -1,13 +1,21 @@
 from __future__ import annotations
 
+import os
+import subprocess
+
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import pytest
 
+from dagster_project.dbt_project import DBT_EXECUTABLE
+from dagster_project.defs.paths import DBT_PROJECT_DIR
+from dagster_project.defs.settings import DEFAULTS, PipelineSettings
+from dagster_project.ledger_tables import ensure_ledger_tables
 from ingest.accounts import load_accounts
-from ingest.usage import PartitionResult, ingest_usage_partition
+from ingest.schema import ensure_raw_schema
+from ingest.usage import PartitionResult, ingest_usage_partitions
 from tests.landing import write_accounts
 
 METRICS = ["active_users", "api_calls", "compute_minutes", "storage_gb"]
@@ -27,9 +35,10 @@ class Warehouse:
 
     def ingest(self, landing_date: str) -> PartitionResult:
         with duckdb.connect(str(self.path)) as con:
-            return ingest_usage_partition(
-                con, self.landing, date.fromisoformat(landing_date), METRICS, self.billing_start
+            [result] = ingest_usage_partitions(
+                con, self.landing, [date.fromisoformat(landing_date)], METRICS, self.billing_start
             )
+            return result
 
     def rows(self, sql: str, params: list | None = None) -> list[tuple]:
         with duckdb.connect(str(self.path), read_only=True) as con:
@@ -45,3 +54,39 @@ def wh(tmp_path: Path) -> Warehouse:
     write_accounts(warehouse.landing)
     warehouse.load_accounts()
     return warehouse
+
+
+# Every variable the pipeline reads, so a test sees only what it sets itself.
+PIPELINE_VARIABLES = (*DEFAULTS, "DAGSTER_HOME")
+
+
+def clear_pipeline_environment(mp: pytest.MonkeyPatch) -> None:
+    for name in PIPELINE_VARIABLES:
+        mp.delenv(name, raising=False)
+
+
+def settings_in(root: Path) -> PipelineSettings:
+    """Settings whose files all live under `root`."""
+    return PipelineSettings(landing_dir=str(root / "landing"), warehouse_path=str(root / "w.duckdb"),
+                            ledger_path=str(root / "l.duckdb"), analytics_path=str(root / "a.duckdb"),
+                            exports_dir=str(root / "exports"))
+
+
+def run_arguments(root: Path, through: str, landing: Path | None = None) -> list[str]:
+    """`partner-billing run` with every file under `root`."""
+    return ["run", "--through", through, "--landing", str(landing or root / "landing"),
+            "--warehouse", str(root / "w.duckdb"), "--ledger", str(root / "l.duckdb"),
+            "--analytics", str(root / "a.duckdb"), "--exports", str(root / "exports")]
+
+
+def run_dbt(root: Path, *args: str, **variables: str) -> subprocess.CompletedProcess:
+    """dbt by hand on the warehouse and ledger under `root`, with the tables a close has before dbt starts:
+    the raw tables ingest owns and the ledger tables the emission owns."""
+    warehouse, ledger = root / "w.duckdb", root / "l.duckdb"
+    with duckdb.connect(str(warehouse)) as con:
+        ensure_raw_schema(con)
+    with duckdb.connect(str(ledger)) as con:
+        ensure_ledger_tables(con)
+    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "LEDGER_PATH": str(ledger), **variables}
+    return subprocess.run([DBT_EXECUTABLE, *args, "--profiles-dir", ".", "--target-path", str(root / "target")],
+                          cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)

@@ -10,18 +10,9 @@ import pytest
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
 from dagster_project.defs.ingest.definitions import ingest_job, account_files, usage_events, daily_ingest_schedule
-from dagster_project.defs.settings import PipelineSettings
 from dagster_project.duckdb_files import DuckDBFileLocked, connect
-from dagster_project.replay import contiguous_ranges
+from tests.conftest import settings_in
 from tests.landing import USAGE_HEADER, write_accounts, write_csv
-
-
-def _settings(tmp_path) -> PipelineSettings:
-    return PipelineSettings(
-        landing_dir=str(tmp_path / "landing"), warehouse_path=str(tmp_path / "w.duckdb"),
-        ledger_path=str(tmp_path / "l.duckdb"), analytics_path=str(tmp_path / "a.duckdb"),
-        exports_dir=str(tmp_path / "exports"),
-    )
 
 
 def _run_range(settings, start, end):
@@ -32,7 +23,7 @@ def _run_range(settings, start, end):
 
 
 def test_one_run_ingests_a_range_of_landing_dates_and_reports_checks(tmp_path):
-    settings = _settings(tmp_path)
+    settings = settings_in(tmp_path)
     landing = tmp_path / "landing"
     write_accounts(landing)
     write_csv(landing / "usage/2025-01-01/u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-01T01:00Z"]])
@@ -56,14 +47,15 @@ def test_one_run_ingests_a_range_of_landing_dates_and_reports_checks(tmp_path):
 
 
 def test_an_unusable_accounts_file_fails_the_run_before_usage_is_read(tmp_path):
-    settings = _settings(tmp_path)
+    settings = settings_in(tmp_path)
     write_accounts(tmp_path / "landing")
     (tmp_path / "landing/accounts/tenants.csv").write_text("tenant_id,name\nt1,x\n")
     result = _run_range(settings, "2025-01-01", "2025-01-01")
     assert not result.success
-    assert not (tmp_path / "w.duckdb").exists() or "usage_events" not in str(
-        duckdb.connect(str(tmp_path / "w.duckdb")).execute("select table_name from information_schema.tables").fetchall()
-    )
+    failed = [e.step_key for e in result.all_events if e.is_step_failure]
+    started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
+    assert failed == ["account_files"]
+    assert "usage_events" not in started
 
 
 def test_the_daily_schedule_ingests_the_day_that_just_ended_with_a_run_key():
@@ -71,13 +63,6 @@ def test_the_daily_schedule_ingests_the_day_that_just_ended_with_a_run_key():
     request = daily_ingest_schedule(context)
     assert request.partition_key == "2025-03-01"
     assert request.run_key == "daily-ingest-2025-03-01"
-
-
-def test_contiguous_ranges_group_dates_for_single_run_backfills():
-    d = lambda s: date.fromisoformat(s)  # noqa: E731
-    assert contiguous_ranges([d("2025-01-03"), d("2025-01-01"), d("2025-01-02"), d("2025-01-05"), d("2025-01-05")]) == [
-        (d("2025-01-01"), d("2025-01-03")), (d("2025-01-05"), d("2025-01-05")),
-    ]
 
 
 def test_a_file_locked_by_another_process_is_reported_in_one_sentence_naming_it(tmp_path):

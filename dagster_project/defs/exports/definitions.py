@@ -9,7 +9,7 @@ from dagster_project.defs.partitions import service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN
 from exports.analytics import publish_marts
-from exports.statements import write_statements
+from exports.statements import periods_missing_statements, write_statements
 
 STATEMENT_ROWS = dg.AssetKey(["marts", "fct_statement_rows"])
 PARTNER_STATEMENTS = dg.AssetKey(["exports", "partner_statements"])
@@ -23,13 +23,19 @@ REPORTING_MARTS = [dg.AssetKey(["marts", name]) for name in
                         description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
+    pool=DUCKDB_POOL,
 )
 def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    # Statement rows are emitted rows, the same whichever later close built the
-    # mart, so one run may write several closed months (partner-billing run does).
-    periods = [date.fromisoformat(key) for key in context.partition_keys]
+    """The month's statements, and those of every earlier closed month whose files are missing.
+
+    Statement rows are emitted rows, the same whichever later close built the
+    mart, so one publication writes whatever an earlier one did not finish.
+    """
+    month = date.fromisoformat(context.partition_key)
+    exports_dir = Path(settings.exports_dir)
     with settings.warehouse(read_only=True) as con:
-        files = [f for period in periods for f in write_statements(con, Path(settings.exports_dir), period)]
+        periods = sorted({month, *periods_missing_statements(con, exports_dir, month)})
+        files = [f for period in periods for f in write_statements(con, exports_dir, period)]
     totals: dict[str, int] = {}
     for f in files:
         totals[f.currency] = totals.get(f.currency, 0) + f.wholesale_total_minor
@@ -39,12 +45,6 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
         "folders": dg.MetadataValue.json([str(Path(settings.exports_dir) / f"{p:%Y-%m}") for p in periods]),
         "wholesale_total_minor_by_currency": dg.MetadataValue.json(dict(sorted(totals.items()))),
     })
-
-
-partner_statements_job = dg.define_asset_job(
-    "partner_statements_job", selection=[PARTNER_STATEMENTS],
-    description="Write the partner statements of closed months (one month, or a range in one run).",
-)
 
 
 @dg.multi_asset(
@@ -71,6 +71,7 @@ FORECAST_MARTS = [dg.AssetKey(["marts", "fct_usage_forecast"]), dg.AssetKey(["ma
                         description="Next quarter's forecast per currency and the backtest error beside the naive one.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
+    pool=DUCKDB_POOL,
 )
 def forecast_summary(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     with settings.warehouse(read_only=True) as con:
@@ -97,7 +98,7 @@ class ExportStatementConfig(dg.Config):
     out: str = ""
 
 
-@dg.op
+@dg.op(pool=DUCKDB_POOL)
 def export_statement(context: dg.OpExecutionContext, config: ExportStatementConfig, settings: PipelineSettings) -> None:
     period = date.fromisoformat(f"{config.period}-01")
     with settings.warehouse(read_only=True) as con:
@@ -114,4 +115,4 @@ def export_statement_job():
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job, partner_statements_job])
+    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job])

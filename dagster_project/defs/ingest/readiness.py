@@ -11,7 +11,9 @@ from pathlib import Path
 
 from dagster_project.defs.partitions import landing_dates
 from dagster_project.defs.settings import PipelineSettings
-from ingest.usage import ingested_landing_dates, landed_dates
+from ingest.accounts import AccountFileError, landed_tenant_ids
+from ingest.landing import landed_dates
+from ingest.usage import ingested_landing_dates
 
 
 class IngestIncomplete(RuntimeError):
@@ -43,23 +45,30 @@ def missing_dates(settings: PipelineSettings, close_date: date) -> list[date]:
 
 
 def dates_with_newly_known_tenants(settings: PipelineSettings, close_date: date) -> list[date]:
-    """Landing dates holding unknown_tenant rejects whose tenant the account files now have."""
+    """Landing dates holding unknown_tenant rejects whose tenant the landed tenants file now has.
+
+    The file, not raw.tenants: the close loads the account files itself, so
+    the raw copy may still be the one of the last ingest. A tenants file that
+    cannot be read needs nothing re-ingested; the close's own load reports it.
+    """
     if not Path(settings.warehouse_path).exists():
+        return []
+    try:
+        known = landed_tenant_ids(Path(settings.landing_dir))
+    except AccountFileError:
         return []
     with settings.warehouse(read_only=True) as con:
         if not _table_exists(con, "usage_rejects"):
             return []
         rows = con.execute(
             """
-            select distinct r.landing_date
-            from raw.usage_rejects r
-            join raw.tenants t on t.tenant_id = trim(r.tenant_id)
-            where r.reason = 'unknown_tenant' and r.landing_date <= ?
-            order by 1
+            select distinct landing_date, trim(tenant_id) as tenant_id
+            from raw.usage_rejects
+            where reason = 'unknown_tenant' and landing_date <= ?
             """,
             [close_date],
         ).fetchall()
-    return [r[0] for r in rows]
+    return sorted({landing_date for landing_date, tenant_id in rows if tenant_id in known})
 
 
 def require_ingested(settings: PipelineSettings, close_date: date) -> None:
