@@ -14,18 +14,20 @@ from pathlib import Path
 
 from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
+from dagster_project.ledger_tables import (
+    INVOICE_LINES,
+    PARTNER_SNAPSHOTS,
+    STATEMENT_ROWS,
+    TENANT_SNAPSHOTS,
+    ensure_ledger_tables,
+)
 
-LINE_COLUMNS = (
-    "invoice_period, billing_account_id, billing_account_type, line_key, line_type, adjusts_period, "
-    "metric, description, quantity, unit_price, amount_minor, currency, tier"
-)
-STATEMENT_COLUMNS = (
-    "line_key, invoice_period, billing_account_id, service_period, line_type, metric, partner_id, "
-    "tenant_id, quantity, currency, tier, list_unit_price, wholesale_unit_price, retail_unit_price, "
-    "wholesale_amount_minor, retail_amount_minor, margin_amount_minor"
-)
-PARTNER_COLUMNS = "partner_id, name, parent_partner_id, bills_via_parent, currency, country, tier_floor, stripe_customer_id"
-TENANT_COLUMNS = "tenant_id, name, currency, country, external_ref, stripe_customer_id, created_at"
+# What the marts give; the emission adds when and by which run (or for which close).
+EMISSION_STAMP = ("emitted_at", "run_id")
+LINE_COLUMNS = INVOICE_LINES.column_names(without=EMISSION_STAMP)
+STATEMENT_COLUMNS = STATEMENT_ROWS.column_names(without=EMISSION_STAMP)
+PARTNER_COLUMNS = PARTNER_SNAPSHOTS.column_names(without=("close_month",))
+TENANT_COLUMNS = TENANT_SNAPSHOTS.column_names(without=("close_month",))
 
 
 class CloseRefused(RuntimeError):
@@ -57,6 +59,7 @@ def check_close_order(closed: list[date], month: date) -> bool:
 def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str) -> Emission:
     result = Emission(month)
     with connect(ledger_path) as con:
+        ensure_ledger_tables(con)
         closed = [r[0] for r in con.execute("select close_month from main.closes order by 1").fetchall()]
         if check_close_order(closed, month):
             result.already_closed = True
@@ -100,7 +103,8 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
             ).fetchone()
             result.lines, result.statement_rows, result.adjustments = counts
             con.execute(
-                "insert into main.closes values (?, ?, ?, ?, ?)",
+                "insert into main.closes (close_month, closed_at, run_id, invoice_lines, statement_rows) "
+                "values (?, ?, ?, ?, ?)",
                 [month, emitted_at, run_id, result.lines, result.statement_rows],
             )
             per_currency = con.execute(

@@ -1,0 +1,95 @@
+"""The close's tables in the ledger file, defined once (SPEC §6).
+
+The emission step writes these tables, so it owns them: this is their one
+definition, from which the DDL, the migration and the emission's column lists
+all come. Rows are appended and never updated or deleted. A ledger written by
+an earlier version is migrated in place: a missing table is created, a
+missing column is added (nullable, so existing rows keep their values and are
+never rewritten).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool = True
+
+
+@dataclass(frozen=True)
+class LedgerTable:
+    name: str
+    columns: tuple[Column, ...]
+
+    def column_names(self, *, without: tuple[str, ...] = ()) -> str:
+        """The columns as a SQL list, in table order."""
+        return ", ".join(c.name for c in self.columns if c.name not in without)
+
+    def ddl(self) -> str:
+        columns = ",\n    ".join(f"{c.name} {c.type}{' not null' if c.not_null else ''}" for c in self.columns)
+        return f"create table if not exists main.{self.name} (\n    {columns}\n)"
+
+
+def _table(name: str, *columns: str, nullable: tuple[str, ...] = ()) -> LedgerTable:
+    """A table from 'name type' pairs; every column is NOT NULL unless named in `nullable`."""
+    pairs = [column.split(" ", 1) for column in columns]
+    return LedgerTable(name, tuple(Column(n, t, not_null=n not in nullable) for n, t in pairs))
+
+
+INVOICE_LINES = _table(
+    "invoice_lines",
+    "invoice_period date", "billing_account_id varchar", "billing_account_type varchar", "line_key varchar",
+    "line_type varchar", "adjusts_period date", "metric varchar", "description varchar",
+    "quantity decimal(38, 6)", "unit_price decimal(38, 16)", "amount_minor bigint", "currency varchar",
+    "tier varchar", "emitted_at timestamp", "run_id varchar",
+    nullable=("adjusts_period", "tier"),
+)
+STATEMENT_ROWS = _table(
+    "statement_rows",
+    "line_key varchar", "invoice_period date", "billing_account_id varchar", "service_period date",
+    "line_type varchar", "metric varchar", "partner_id varchar", "tenant_id varchar", "quantity decimal(38, 6)",
+    "currency varchar", "tier varchar", "list_unit_price decimal(38, 16)", "wholesale_unit_price decimal(38, 16)",
+    "retail_unit_price decimal(38, 16)", "wholesale_amount_minor bigint", "retail_amount_minor bigint",
+    "margin_amount_minor bigint", "emitted_at timestamp", "run_id varchar",
+    nullable=("tier",),
+)
+PARTNER_SNAPSHOTS = _table(
+    "partner_snapshots",
+    "close_month date", "partner_id varchar", "name varchar", "parent_partner_id varchar",
+    "bills_via_parent boolean", "currency varchar", "country varchar", "tier_floor varchar",
+    "stripe_customer_id varchar",
+    nullable=("name", "parent_partner_id", "bills_via_parent", "currency", "country", "tier_floor",
+              "stripe_customer_id"),
+)
+TENANT_SNAPSHOTS = _table(
+    "tenant_snapshots",
+    "close_month date", "tenant_id varchar", "name varchar", "currency varchar", "country varchar",
+    "external_ref varchar", "stripe_customer_id varchar", "created_at date",
+    nullable=("name", "currency", "country", "external_ref", "stripe_customer_id", "created_at"),
+)
+CLOSES = _table(
+    "closes",
+    "close_month date", "closed_at timestamp", "run_id varchar", "invoice_lines integer", "statement_rows integer",
+)
+TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES)
+
+
+def ensure_ledger_tables(con: duckdb.DuckDBPyConnection, tables: tuple[LedgerTable, ...] = TABLES) -> list[str]:
+    """Create what is missing, add the columns a table lacks; returns what was added, as 'table.column'."""
+    added = []
+    for table in tables:
+        con.execute(table.ddl())
+        present = {name for (name,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'main' and table_name = ?",
+            [table.name]).fetchall()}
+        for column in table.columns:
+            if column.name not in present:
+                con.execute(f"alter table main.{table.name} add column {column.name} {column.type}")
+                added.append(f"{table.name}.{column.name}")
+    return added
