@@ -4,7 +4,6 @@ PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
-MANIFEST := dbt/target/manifest.json
 
 # The default sample: one year from this month, with a go-live of its first month.
 SAMPLE_START ?= 2025-01
@@ -26,13 +25,9 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $@
 
 # dbt parses here, so nothing parses at import time in Dagster; only when a dbt
-# file changed (~3 s). Folders are prerequisites too: adding or deleting a file changes them.
-DBT_INPUTS := $(shell find dbt/models dbt/macros dbt/seeds dbt/tests) dbt/dbt_project.yml dbt/profiles.yml
-
-manifest: $(MANIFEST)
-
-$(MANIFEST): $(STAMP) $(DBT_INPUTS)
-	cd dbt && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+# file changed (the same function the console script calls before it loads).
+manifest: $(STAMP)
+	$(PY) -c "from dagster_project.dbt_project import ensure_manifest; ensure_manifest()"
 
 $(LANDING_DIR)/accounts/partners.csv: | $(STAMP)
 	$(BIN)/partner-billing sample --landing $(LANDING_DIR) --start $(SAMPLE_START)

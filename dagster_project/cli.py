@@ -25,11 +25,10 @@ RUN_FLAGS = {
 }
 
 # Dagster records a planned materialization per asset and per partition of a
-# ranged run unless this is set: a year's ingest run over 366 landing dates
-# logged ~5,000 such events before its first step (6 s in memory, about a
-# minute in the benchmark's DAGSTER_HOME instance). With it, one event per
-# asset names the range. The cost: a failed ranged run does not mark each of
-# its partitions failed in the UI; the CLI reads each run's own result. Decision 54.
+# ranged run unless this is set; with it, one event per asset names the range,
+# so a year's ingest run does not start with thousands of events. A failed
+# ranged run then does not mark each of its partitions failed in the UI; the
+# CLI reads each run's own result instead.
 PLANNED_EVENTS_AS_RANGES = ("DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS", "true")
 
 
@@ -96,6 +95,11 @@ def main(argv: list[str] | None = None) -> int:
         if value is not None:
             os.environ[variable] = str(value)
     os.environ.setdefault(*PLANNED_EVENTS_AS_RANGES)
+    from dagster_project.dbt_project import ensure_manifest
+
+    # A user of the console script has no make: parse dbt here when needed,
+    # before the definitions read the manifest.
+    ensure_manifest()
     from dagster_project.definitions import build_definitions
     from dagster_project.defs.settings import PipelineSettings
     from dagster_project.replay import BlockingCheckFailed, instance, replay
@@ -110,11 +114,11 @@ def main(argv: list[str] | None = None) -> int:
             failure = next((e.step_failure_data.error.message for e in result.all_events if e.is_step_failure), "")
             print(f"partner-billing export failed: {failure.strip()}", file=sys.stderr)
             return 1
-        print(out or Path(os.environ["EXPORTS_DIR"]) / args.period / f"{args.billing_account}.csv")
+        print(out or Path(PipelineSettings.from_env().exports_dir) / args.period / f"{args.billing_account}.csv")
         return 0
 
     defs = build_definitions()
-    log_path = Path(os.environ["WAREHOUSE_PATH"]).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    log_path = Path(PipelineSettings.from_env().warehouse_path).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     progress = sys.stdout
     print(f"full log: {log_path}")

@@ -3,11 +3,10 @@
 import dagster as dg
 
 from dagster_project.defs import close, exports, ingest, stripe, warehouse
-from dagster_project.defs.settings import PipelineSettings, normalise_path_variables
+from dagster_project.defs.settings import PipelineSettings
 
 
 def build_definitions() -> dg.Definitions:
-    normalise_path_variables()
     return dg.Definitions.merge(
         dg.Definitions(resources={"settings": PipelineSettings.from_env()}),
         ingest.defs(),

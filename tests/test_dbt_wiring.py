@@ -5,7 +5,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -13,19 +12,24 @@ from dagster_project.defs.paths import DBT_PROJECT_DIR
 from dagster_project.defs.warehouse.cli_args import (
     CLOSE_MONTH_VARIABLE,
     build_args,
-    close_environment,
+    dbt_environment,
     close_month_from_partition_key,
     dbt_target_path,
 )
 from dagster_project.definitions import defs
+from tests.conftest import run_dbt, settings_in
 
 
-def test_the_close_passes_its_month_partition_to_dbt_in_the_environment():
-    assert close_environment("2025-03-01") == {CLOSE_MONTH_VARIABLE: "2025-03-01"}
+def test_the_close_passes_its_month_and_the_settings_absolute_files_to_dbt(tmp_path):
+    settings = settings_in(tmp_path).model_copy(update={"duckdb_memory_limit": "3GB", "duckdb_threads": 1})
+    assert dbt_environment(settings, "2025-03-01") == {
+        "WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "LEDGER_PATH": str(tmp_path / "l.duckdb"),
+        "DUCKDB_MEMORY_LIMIT": "3GB", "DUCKDB_THREADS": "1", CLOSE_MONTH_VARIABLE: "2025-03-01",
+    }
 
 
-def test_the_daily_build_clears_any_close_month():
-    assert close_environment(None) == {CLOSE_MONTH_VARIABLE: ""}
+def test_the_daily_build_clears_any_close_month(tmp_path):
+    assert dbt_environment(settings_in(tmp_path), None)[CLOSE_MONTH_VARIABLE] == ""
 
 
 def test_runs_build_without_unit_tests_which_run_in_the_test_suite_and_without_json_artifacts():
@@ -69,10 +73,7 @@ def test_the_daily_usage_mart_is_built_when_a_close_is_published_not_before_each
 
 
 def test_dbt_docs_generate_works(tmp_path):
-    env = {**os.environ, "WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "LEDGER_PATH": str(tmp_path / "l.duckdb")}
-    dbt = str(Path(sys.executable).parent / "dbt")
-    result = subprocess.run([dbt, "docs", "generate", "--profiles-dir", ".", "--target-path", str(tmp_path / "target")],
-                            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    result = run_dbt(tmp_path, "docs", "generate")
     assert result.returncode == 0, result.stdout[-2000:]
     catalog = json.loads((tmp_path / "target" / "catalog.json").read_text())
     assert "metadata" in catalog
@@ -84,19 +85,9 @@ def test_dbt_docs_generate_works(tmp_path):
 
 def test_every_dbt_unit_test_passes(tmp_path):
     """Runs leave unit tests out (build_args); this is where they run, on empty tables of the real schema."""
-    import duckdb
-
-    from ingest.schema import ensure_raw_schema
-
-    warehouse = tmp_path / "w.duckdb"
-    with duckdb.connect(str(warehouse)) as con:
-        ensure_raw_schema(con)
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "LEDGER_PATH": str(tmp_path / "l.duckdb")}
-    dbt = [str(Path(sys.executable).parent / "dbt")]
-    common = ["--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
     for command in (["build", "--empty", "--exclude-resource-type", "unit_test", "--exclude-resource-type", "test"],
                     ["test", "--select", "test_type:unit"]):
-        result = subprocess.run(dbt + command + common, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+        result = run_dbt(tmp_path, *command)
         assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
@@ -109,7 +100,8 @@ def test_the_dbt_resource_knows_its_version_without_running_dbt_and_builds_no_ad
 
     from dagster_dbt import DbtCliResource
 
-    from dagster_project.defs.warehouse.resource import DBT_EXECUTABLE, PartnerBillingDbtCli
+    from dagster_project.dbt_project import DBT_EXECUTABLE
+    from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
 
     # The overridden members must still exist in dagster-dbt, or the overrides silently stop applying.
     assert isinstance(DbtCliResource.__dict__["_cli_version"], functools.cached_property)
@@ -123,23 +115,18 @@ def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet
     """A copied id is caught on a date after the latest close date; the dates a close billed are not rescanned."""
     import duckdb
 
-    from ingest.schema import ensure_raw_schema
-
     warehouse, ledger = tmp_path / "w.duckdb", tmp_path / "l.duckdb"
-    env = {**os.environ, "WAREHOUSE_PATH": str(warehouse), "LEDGER_PATH": str(ledger)}
-    dbt = [str(Path(sys.executable).parent / "dbt"), "build", "--select", "stg_landing__usage_events",
-           "--profiles-dir", ".", "--target-path", str(tmp_path / "target")]
+    run_dbt(tmp_path, "parse")
 
     def key_check_passes_with_one_event_copied_on(*landing_dates: str) -> bool:
         with duckdb.connect(str(warehouse)) as con:
-            ensure_raw_schema(con)
             con.execute("delete from raw.usage_events; delete from raw.usage_partitions")
             for row_number, day in enumerate(landing_dates, start=1):
                 con.execute("insert into raw.usage_events values (?, 'e1', hash('e1'), 't1', 'api_calls', 1, ?, ?, "
                             "'u.csv', ?)", [day, day, day, row_number])
                 con.execute("insert into raw.usage_partitions values (?, 1, 0, 1, 1, 0, current_localtimestamp())",
                             [day])
-        out = subprocess.run(dbt, cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True).stdout
+        out = run_dbt(tmp_path, "build", "--select", "stg_landing__usage_events").stdout
         assert "START test unique_key_stg_landing__usage_events_event_id" in out, out[-2000:]
         return "PASS unique_key_stg_landing__usage_events_event_id" in out
 
@@ -148,3 +135,56 @@ def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet
         con.execute("insert into closes values ('2025-01-01', current_localtimestamp(), 'r1', 0, 0)")
     assert not key_check_passes_with_one_event_copied_on("2025-02-02", "2025-02-03")
     assert key_check_passes_with_one_event_copied_on("2025-01-30", "2025-01-31")
+
+
+def _project_copy(tmp_path):
+    import shutil
+
+    from dagster_dbt import DbtProject
+
+    shutil.copytree(DBT_PROJECT_DIR, tmp_path / "dbt", ignore=shutil.ignore_patterns("target", "logs"))
+    return DbtProject(project_dir=tmp_path / "dbt", profiles_dir=tmp_path / "dbt")
+
+
+def test_the_manifest_is_parsed_when_missing_and_again_only_after_a_dbt_file_changes(tmp_path):
+    from dagster_project.dbt_project import ensure_manifest, manifest_is_current
+
+    project = _project_copy(tmp_path)
+    assert not manifest_is_current(project)
+    ensure_manifest(project)
+    parsed = project.manifest_path.stat().st_mtime_ns
+    assert manifest_is_current(project)
+    ensure_manifest(project)
+    assert project.manifest_path.stat().st_mtime_ns == parsed
+    model = next((tmp_path / "dbt" / "models" / "marts").glob("*.sql"))
+    os.utime(model, ns=(parsed + 1_000_000_000, parsed + 1_000_000_000))
+    assert not manifest_is_current(project)
+
+
+def test_the_definitions_load_as_under_dagster_dev_from_a_process_without_the_venv_on_path(tmp_path):
+    """`make dev` starts Dagster without activating the venv: parsing must not need `dbt` on PATH."""
+    code = ("from dagster_project.dbt_project import dbt_project, parse; parse(dbt_project); "
+            "from dagster_project.definitions import defs; print(len(list(defs.resolve_asset_graph().get_all_asset_keys())))")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "DAGSTER_IS_DEV_CLI": "1",
+           "WAREHOUSE_PATH": str(tmp_path / "w.duckdb"), "LEDGER_PATH": str(tmp_path / "l.duckdb")}
+    result = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert int(result.stdout.strip().splitlines()[-1]) > 50
+
+
+@pytest.mark.parametrize(("seed", "duplicate", "check"), [
+    ("price_book", "active_users,user,max,eur,12.00,2020-01-01",
+     "unique_key_price_book_metric__currency__effective_from"),
+    ("partner_tiers", "Certified,600,35", "unique_key_partner_tiers_tier"),
+])
+def test_a_duplicated_price_or_tier_fails_a_blocking_check_of_the_seed(tmp_path, seed, duplicate, check):
+    import dagster as dg
+
+    project = _project_copy(tmp_path)
+    with (project.project_dir / "seeds" / f"{seed}.csv").open("a") as handle:
+        handle.write(duplicate + "\n")
+    result = run_dbt(tmp_path, "build", "--select", seed, "--project-dir", str(project.project_dir))
+    assert result.returncode == 1
+    assert f"FAIL 1 {check}" in result.stdout
+    spec = defs.resolve_asset_graph().get_check_spec(dg.AssetCheckKey(dg.AssetKey(["seeds", seed]), check))
+    assert spec.blocking

@@ -4,17 +4,14 @@ late usage for January lands in February)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from dagster_project.cli import main
-from dagster_project.defs.paths import DBT_PROJECT_DIR
 from dagster_project.defs.warehouse.cli_args import CLOSE_MONTH_VARIABLE
+from tests.conftest import run_dbt
 from tests.scenario import write_scenario
 
 # build_id names the build, so it differs between an incremental and a full build of the same rows.
@@ -23,12 +20,7 @@ MONTHLY_ROWS = "select * from intermediate.int_usage_monthly order by tenant_id,
 
 
 def _dbt_build(root: Path, model: str, *extra: str) -> None:
-    env = {**os.environ, "WAREHOUSE_PATH": str(root / "w.duckdb"), "LEDGER_PATH": str(root / "l.duckdb"),
-           CLOSE_MONTH_VARIABLE: "2025-02-01"}
-    dbt = str(Path(sys.executable).parent / "dbt")
-    result = subprocess.run([dbt, "build", "--select", model, "--profiles-dir", ".",
-                             "--target-path", str(root / "target"), *extra],
-                            cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True)
+    result = run_dbt(root, "build", "--select", model, *extra, **{CLOSE_MONTH_VARIABLE: "2025-02-01"})
     assert result.returncode == 0, result.stdout[-2000:]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -21,37 +22,45 @@ from dagster_project.duckdb_files import connect
 # All DuckDB writers share this pool; the instance limits it to 1 (dagster.yaml).
 DUCKDB_POOL = "duckdb_writer"
 
-ENV_DEFAULTS = {
-    "LANDING_DIR": "data/landing",
-    "WAREHOUSE_PATH": "data/warehouse.duckdb",
-    "LEDGER_PATH": "data/ledger.duckdb",
-    "ANALYTICS_PATH": "data/analytics.duckdb",
-    "EXPORTS_DIR": "data/exports",
-    "BILLING_START": "",
-    "STRIPE_MODE": "outbox",
-    "STRIPE_API_BASE": "",
-    "STRIPE_REQUESTS_PER_SECOND": "25",
-    "STRIPE_FINALIZE": "false",
-    "DUCKDB_MEMORY_LIMIT": "5GB",
-    "DUCKDB_THREADS": "2",
-}
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    description: str
 
 
-PATH_VARIABLES = ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR")
-
-
-def normalise_path_variables() -> None:
-    """Make every path variable absolute, relative to where the process started.
-
-    dbt runs as a subprocess from the dbt/ folder and reads the same variables
-    through env_var, so both must see the same absolute file.
-    """
-    for name in PATH_VARIABLES:
-        os.environ[name] = str(Path(env(name)).resolve())
+# Every variable the pipeline reads, with its default: the one table of
+# settings. `.env.example` is this table written out (a test keeps them equal).
+SETTINGS = (
+    Setting("LANDING_DIR", "data/landing", "The landing zone (SPEC §2); never modified."),
+    Setting("WAREHOUSE_PATH", "data/warehouse.duckdb", "The warehouse: raw tables and every dbt model; rebuildable."),
+    Setting("LEDGER_PATH", "data/ledger.duckdb", "What is never rebuilt: emitted lines, snapshots, the Stripe ledger."),
+    Setting("ANALYTICS_PATH", "data/analytics.duckdb", "The marts published for analysts after each run."),
+    Setting("EXPORTS_DIR", "data/exports", "Partner statements, YYYY-MM/<billing_account_id>.csv."),
+    Setting("BILLING_START", "", "Go-live month (YYYY-MM): usage dated earlier is rejected as before_billing_start."),
+    Setting("STRIPE_MODE", "outbox", "outbox (no network: the exact requests go to a table) or live."),
+    Setting("STRIPE_API_KEY", "", "Only for STRIPE_MODE=live; read when sending, never stored or logged."),
+    Setting("STRIPE_API_BASE", "", "Optional: a local Stripe-compatible server."),
+    Setting("STRIPE_REQUESTS_PER_SECOND", "25", "Client-side rate limit for live sending."),
+    Setting("STRIPE_FINALIZE", "false", "Whether live sending finalizes the draft invoices."),
+    Setting("DUCKDB_MEMORY_LIMIT", "5GB", "DuckDB memory limit of ingest and dbt."),
+    Setting("DUCKDB_THREADS", "2", "DuckDB threads of ingest and dbt."),
+)
+DEFAULTS = {setting.name: setting.default for setting in SETTINGS}
 
 
 def env(name: str) -> str:
-    return os.environ.get(name, "").strip() or ENV_DEFAULTS[name]
+    """A setting's value: the environment's, else its default."""
+    return os.environ.get(name, "").strip() or DEFAULTS[name]
+
+
+def env_example() -> str:
+    """The text of `.env.example`."""
+    lines = ["# Every variable is optional; the defaults are shown. Flags of `partner-billing run` override them."]
+    for setting in SETTINGS:
+        lines += [f"# {setting.description}", f"{setting.name}={setting.default}"]
+    return "\n".join(lines) + "\n"
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -60,18 +69,22 @@ class PipelineSettings(dg.ConfigurableResource):
     ledger_path: str
     analytics_path: str
     exports_dir: str
-    billing_start: str = ""
-    duckdb_memory_limit: str = "5GB"
-    duckdb_threads: int = 2
+    billing_start: str = DEFAULTS["BILLING_START"]
+    duckdb_memory_limit: str = DEFAULTS["DUCKDB_MEMORY_LIMIT"]
+    duckdb_threads: int = int(DEFAULTS["DUCKDB_THREADS"])
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
+        """Paths made absolute against the current folder: dbt runs from dbt/ and must open the same files."""
+        def path(name: str) -> str:
+            return str(Path(env(name)).resolve())
+
         return cls(
-            landing_dir=env("LANDING_DIR"),
-            warehouse_path=env("WAREHOUSE_PATH"),
-            ledger_path=env("LEDGER_PATH"),
-            analytics_path=env("ANALYTICS_PATH"),
-            exports_dir=env("EXPORTS_DIR"),
+            landing_dir=path("LANDING_DIR"),
+            warehouse_path=path("WAREHOUSE_PATH"),
+            ledger_path=path("LEDGER_PATH"),
+            analytics_path=path("ANALYTICS_PATH"),
+            exports_dir=path("EXPORTS_DIR"),
             billing_start=env("BILLING_START"),
             duckdb_memory_limit=env("DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=int(env("DUCKDB_THREADS")),

@@ -1,11 +1,10 @@
 """Sending emitted lines to Stripe: separate from closing, exactly once per mode."""
 
-import os
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings, env
+from dagster_project.defs.settings import DEFAULTS, DUCKDB_POOL, PipelineSettings, env
 from exports.stripe.gateway import LiveGateway, OutboxGateway
 from exports.stripe.ledger import StripeLedger
 from exports.stripe.sender import read_items, send_unsent
@@ -18,11 +17,11 @@ class StripeSettings(dg.ConfigurableResource):
     """Mode and limits from the environment. The API key is read from STRIPE_API_KEY
     only when sending live, and is never stored in config, logs or metadata."""
 
-    mode: str = "outbox"
-    api_base: str = ""
-    requests_per_second: int = 25
+    mode: str = DEFAULTS["STRIPE_MODE"]
+    api_base: str = DEFAULTS["STRIPE_API_BASE"]
+    requests_per_second: int = int(DEFAULTS["STRIPE_REQUESTS_PER_SECOND"])
     max_attempts: int = 6
-    finalize: bool = False
+    finalize: bool = DEFAULTS["STRIPE_FINALIZE"] == "true"
 
     @classmethod
     def from_env(cls) -> "StripeSettings":
@@ -38,7 +37,7 @@ class StripeSettings(dg.ConfigurableResource):
             return OutboxGateway(ledger, run_id)
         if self.mode != "live":
             raise dg.Failure(f"STRIPE_MODE must be outbox or live, not {self.mode!r}")
-        api_key = os.environ.get("STRIPE_API_KEY", "")
+        api_key = env("STRIPE_API_KEY")
         if not api_key:
             raise dg.Failure("STRIPE_MODE=live needs STRIPE_API_KEY in the environment")
         return LiveGateway(api_key, self.api_base or None, requests_per_second=self.requests_per_second,

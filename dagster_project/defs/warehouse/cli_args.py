@@ -5,13 +5,15 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+from dagster_project.defs.settings import PipelineSettings
+
 DAILY_SELECTION = "tag:daily"
 REPORTING_SELECTION = "tag:post_close"
 CLOSE_EXCLUSION = "tag:daily tag:post_close"
 
 # Read by the close_month() macro when models execute. Not a --vars value: dbt
-# re-parses the whole project whenever its vars change, which cost every close
-# ~3 s; an environment variable read only at execution leaves parsing alone.
+# re-parses the whole project whenever its vars change, so every close would
+# parse; an environment variable read only at execution leaves parsing alone.
 CLOSE_MONTH_VARIABLE = "PARTNER_BILLING_CLOSE_MONTH"
 
 
@@ -23,11 +25,19 @@ def close_month_from_partition_key(partition_key: str) -> str:
     return month.isoformat()
 
 
-def close_environment(partition_key: str | None) -> dict[str, str]:
-    """The variables the dbt process needs for this partition: the close month, if any."""
-    if partition_key is None:
-        return {CLOSE_MONTH_VARIABLE: ""}
-    return {CLOSE_MONTH_VARIABLE: close_month_from_partition_key(partition_key)}
+def dbt_environment(settings: PipelineSettings, partition_key: str | None) -> dict[str, str]:
+    """The variables profiles.yml and the models read (env_var), from the settings and the partition.
+
+    The close month is empty for an unpartitioned build, which then closes
+    nothing. Paths are the settings' absolute ones: dbt runs from dbt/.
+    """
+    return {
+        "WAREHOUSE_PATH": settings.warehouse_path,
+        "LEDGER_PATH": settings.ledger_path,
+        "DUCKDB_MEMORY_LIMIT": settings.duckdb_memory_limit,
+        "DUCKDB_THREADS": str(settings.duckdb_threads),
+        CLOSE_MONTH_VARIABLE: "" if partition_key is None else close_month_from_partition_key(partition_key),
+    }
 
 
 def build_args() -> list[str]:
@@ -37,8 +47,8 @@ def build_args() -> list[str]:
     dagster-dbt turns into --select/--exclude for the assets of the run. Unit
     tests check model logic on fixed inputs: they run in `make test`, not at
     every close. Dagster takes every result from dbt's event stream, so
-    nothing reads manifest.json or run_results.json, and writing them cost
-    ~0.6 s per invocation (the partial parse file is still written).
+    nothing reads manifest.json or run_results.json, and writing them is a
+    cost of every invocation (the partial parse file is still written).
     """
     return ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
 

@@ -21,11 +21,12 @@ from dagster_project.defs.warehouse.cli_args import (
     DAILY_SELECTION,
     REPORTING_SELECTION,
     build_args,
-    close_environment,
+    dbt_environment,
     dbt_target_path,
 )
-from dagster_project.defs.warehouse.project import dbt_project
-from dagster_project.defs.warehouse.resource import DBT_EXECUTABLE, PartnerBillingDbtCli
+from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
+from dagster_project.ledger_tables import ensure_ledger_tables
+from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
 from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
@@ -35,7 +36,12 @@ ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 @contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set variables for a dbt process started inside the block (dagster-dbt passes os.environ on)."""
+    """Set variables for the dbt process started inside the block.
+
+    dagster-dbt gives its dbt subprocess a copy of os.environ and takes no
+    environment of its own, so this is the one place the environment is set,
+    for the length of the call, with what dbt_environment() says.
+    """
     previous = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
     try:
@@ -50,8 +56,14 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings,
            partition_key: str | None):
-    """`dbt build` of the assets of this run, with the close month (or none) in dbt's environment."""
-    with _environment(close_environment(partition_key)):
+    """`dbt build` of the assets of this run, with the close month (or none) in dbt's environment.
+
+    dbt reads the ledger's tables as sources, so they must exist (and be
+    migrated) before it starts; their owner, the emission, defines them.
+    """
+    with settings.ledger() as ledger:
+        ensure_ledger_tables(ledger)
+    with _environment(dbt_environment(settings, partition_key)):
         invocation = dbt.cli(build_args(), context=context, target_path=dbt_target_path(settings.warehouse_path))
     yield from invocation.stream()
 
@@ -68,8 +80,8 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     """The incremental daily grain picks up every newly ingested landing date by itself.
 
     Not partitioned: one build covers whatever the run ingested, and a year's
-    replay would otherwise record 366 materializations of each model (~15 s
-    of Dagster's event log).
+    replay would otherwise record a materialization of each model for each of
+    its landing dates in Dagster's event log.
     """
     yield from _build(context, dbt, settings, partition_key=None)
 
@@ -108,6 +120,5 @@ def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models],
-        # The dbt installed beside this Python, whether or not the venv is activated.
         resources={"dbt": PartnerBillingDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
     )
