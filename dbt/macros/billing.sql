@@ -22,27 +22,22 @@
     landing_date <= {{ close_date() }} and usage_date < {{ close_date() }}
 {%- endmacro %}
 
-{# 10^exponent as an exact decimal factor (exponent 0..3). #}
-{% macro minor_factor(exponent) -%}
-    (case {{ exponent }} when 0 then 1::decimal(4, 0) when 1 then 10::decimal(4, 0)
-        when 2 then 100::decimal(4, 0) when 3 then 1000::decimal(4, 0) end)
+{# 10^power as an exact DECIMAL(4 + scale, scale), for power from -scale to 3
+   (minor-unit exponents are 0..3). The narrow type keeps products exact:
+   each factor adds only `scale` to the scale of what it multiplies. #}
+{% macro ten_to_the(power, scale=0) -%}
+    (case {{ power }}{% for p in range(-scale, 4) %} when {{ p }} then {{ 10 ** p }}::decimal({{ 4 + scale }}, {{ scale }}){% endfor %} end)
 {%- endmacro %}
 
 {# quantity x unit price x 10^e, exact (no rounding): a DECIMAL with scale 22. #}
 {% macro exact_minor(quantity, unit_price, exponent) -%}
-    (cast({{ quantity }} as decimal(38, 6)) * cast({{ unit_price }} as decimal(38, 16)) * {{ minor_factor(exponent) }})
+    (cast({{ quantity }} as decimal(38, 6)) * cast({{ unit_price }} as decimal(38, 16)) * {{ ten_to_the(exponent) }})
 {%- endmacro %}
 
 {# ROUND_HALF_UP(quantity x unit price x 10^e), rounded once. DuckDB's round of a
    DECIMAL rounds half away from zero, which is half-up for these non-negative products. #}
 {% macro amount_minor(quantity, unit_price, exponent) -%}
     cast(round({{ exact_minor(quantity, unit_price, exponent) }}) as bigint)
-{%- endmacro %}
-
-{# An amount in minor units as a decimal in major units, for display. #}
-{% macro minor_to_major(amount_minor, exponent) -%}
-    (cast({{ amount_minor }} as decimal(38, 0)) * (case {{ exponent }} when 0 then 1::decimal(5, 3)
-        when 1 then 0.1::decimal(5, 3) when 2 then 0.01::decimal(5, 3) when 3 then 0.001::decimal(5, 3) end))
 {%- endmacro %}
 
 {# Wholesale = list x (1 - discount_pct/100), exact: multiplying by 0.01 keeps
@@ -61,9 +56,7 @@
    reporting currency (EUR) at a rate, rounded half-up (half away from zero for refunds). #}
 {% macro to_reporting_minor(amount_minor, exponent, rate, reporting_exponent=2) -%}
     cast(round(cast({{ amount_minor }} as decimal(38, 0)) * {{ rate }}
-        * (case {{ reporting_exponent }} - {{ exponent }} when -1 then 0.1::decimal(5, 1)
-            when 0 then 1::decimal(5, 1) when 1 then 10::decimal(5, 1) when 2 then 100::decimal(5, 1)
-            when 3 then 1000::decimal(5, 1) end)) as bigint)
+        * {{ ten_to_the(reporting_exponent ~ ' - ' ~ exponent, scale=1) }}) as bigint)
 {%- endmacro %}
 
 {% macro period_key(month_date) -%}

@@ -19,4 +19,4 @@ select coalesce(i.billing_account_id, l.billing_account_id) as billing_account_i
        i.amount_minor as items_minor, l.amount_minor as lines_minor, i.largest
 from items i
 full outer join lines l using (billing_account_id, invoice_period, currency)
-where coalesce(i.amount_minor, 0) <> coalesce(l.amount_minor, 0) or i.largest > 99999999
+where coalesce(i.amount_minor, 0) <> coalesce(l.amount_minor, 0) or i.largest > {{ var('stripe_max_item_amount_minor') }}

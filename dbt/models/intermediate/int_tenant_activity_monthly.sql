@@ -12,7 +12,7 @@ with by_tenant as (
         arg_max(tier, platform_revenue_minor) as tier,
         sum(platform_revenue_minor) as platform_revenue_minor,
         sum(platform_revenue_eur_minor) as mrr_eur_minor
-    from {{ ref('fct_revenue_monthly') }}
+    from {{ ref('int_revenue_monthly') }}
     group by service_month, tenant_id
 )
 

@@ -58,6 +58,7 @@ movements as (
 ),
 
 -- Each movement counts for the partner it concerns: the one now, or the one before.
+-- Both arms name every column, in the same order.
 sides as (
     select scope, service_month, partner_now as partner_key, owner_now as billing_account_id, tier_now as tier,
            case when partner_before is null and first_month = service_month then 1 else 0 end as is_new,
@@ -72,16 +73,17 @@ sides as (
            case when partner_before = partner_now then greatest(mrr_before - mrr_now, 0) else 0 end as mrr_contraction
     from movements where partner_now is not null
     union all
-    select scope, service_month, partner_before, owner_before, tier_before,
-           0, 0, 0,
+    select scope, service_month, partner_before as partner_key, owner_before as billing_account_id,
+           tier_before as tier,
+           0 as is_new, 0 as is_reactivated, 0 as is_moved_in,
            1 as is_start,
            case when partner_now is null then 1 else 0 end as is_churned,
            case when partner_now is not null and partner_now <> partner_before then 1 else 0 end as is_moved_out,
-           0, 0, 0,
+           0 as mrr_new, 0 as mrr_reactivated, 0 as mrr_moved_in,
            mrr_before as mrr_start,
            case when partner_now is null then mrr_before else 0 end as mrr_churned,
            case when partner_now is not null and partner_now <> partner_before then mrr_before else 0 end as mrr_moved_out,
-           0, 0
+           0 as mrr_expansion, 0 as mrr_contraction
     from movements where partner_before is not null
 ),
 

@@ -3,7 +3,7 @@
     parts of at most Stripe's 8-digit amount limit that sum to the line. The
     customer is the billing account's stripe_customer_id at the close of the
     invoice period (empty: the emitter creates one and remembers it). -#}
-{% set max_amount = 99999999 %}
+{% set max_amount = var('stripe_max_item_amount_minor') %}
 with lines as (
     select * from {{ ref('stg_ledger__invoice_lines') }}
 ),
