@@ -17,6 +17,7 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 import duckdb
 
@@ -86,7 +87,23 @@ def _partner_weight(index: int) -> int:
     return 1
 
 
-def _tenant_plans(spec: SampleSpec, rng: random.Random, partners: list[dict]) -> tuple[list[dict], list[list], list[tuple]]:
+class TenantPlan(NamedTuple):
+    """How one tenant's usage is generated; one row of the `plan` table the events query reads."""
+
+    tenant_idx: int
+    tenant_id: str
+    active_from: date
+    active_to: date | None
+    gap_from: date | None
+    gap_to: date | None
+    base_users: int
+    growth: float
+    storage_base: float
+    api_rate: int
+    compute_rate: float
+
+
+def _tenant_plans(spec: SampleSpec, rng: random.Random, partners: list[dict]) -> tuple[list[dict], list[list], list[TenantPlan]]:
     weights = [_partner_weight(i) for i in range(len(partners))]
     first_day = _month_start(spec.start, 0)
     end_day = _month_start(spec.start, spec.months)
@@ -135,13 +152,12 @@ def _tenant_plans(spec: SampleSpec, rng: random.Random, partners: list[dict]) ->
             else:
                 assignments.append([tid, partner["partner_id"], first_day.isoformat(), ""])
         base_users = min(200, 3 + int(rng.paretovariate(1.6) * 5))
-        plans.append(
-            (
-                i + 1, tid, active_from, active_to, gap_from, gap_to, base_users,
-                round(rng.uniform(0.0, 0.07), 4), round(rng.uniform(1, 80), 2),
-                rng.randrange(50, 5000), round(rng.uniform(5, 300), 2),
-            )
-        )
+        plans.append(TenantPlan(
+            tenant_idx=i + 1, tenant_id=tid, active_from=active_from, active_to=active_to,
+            gap_from=gap_from, gap_to=gap_to, base_users=base_users,
+            growth=round(rng.uniform(0.0, 0.07), 4), storage_base=round(rng.uniform(1, 80), 2),
+            api_rate=rng.randrange(50, 5000), compute_rate=round(rng.uniform(5, 300), 2),
+        ))
     return tenants, assignments, plans
 
 
@@ -236,7 +252,7 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
         "gap_from date, gap_to date, base_users integer, growth double, storage_base double, "
         "api_rate integer, compute_rate double)"
     )
-    con.executemany("insert into plan values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", plans)
+    con.executemany(f"insert into plan by name select {', '.join(f'? as {f}' for f in TenantPlan._fields)}", plans)
     # Sample noise uses floating point by design; generated quantities are cast to DECIMAL.
     first = _month_start(spec.start, 0)
     last = _month_start(spec.start, spec.months)
@@ -261,11 +277,11 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
         _copy(con, "select * from day_events where is_late", late_folder / f"late-{day.isoformat()}.{fmt}", fmt)
         events += con.execute("select count(*) from day_events").fetchone()[0]
         if day.day == 15:
-            known = f"E{(day - timedelta(days=1)).strftime('%Y%m%d')}-{always_on[0]}-0"
+            known = f"E{(day - timedelta(days=1)).strftime('%Y%m%d')}-{always_on.tenant_idx}-0"
             _write_csv(
                 folder / "zz-corrections.csv",
                 ["event_id", "tenant_id", "metric", "quantity", "occurred_at"],
-                _bad_rows(day, always_on[1], known, first),
+                _bad_rows(day, always_on.tenant_id, known, first),
             )
         day += timedelta(days=1)
     con.close()

@@ -8,38 +8,44 @@ end up accepted or rejected with a reason.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import duckdb
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 
-ACCOUNT_FILES: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
-    # table: (path under the landing root, columns, required columns)
-    "partners": (
-        "accounts/partners.csv",
-        ("partner_id", "name", "parent_partner_id", "bills_via_parent", "currency",
-         "country", "tier_floor", "stripe_customer_id"),
-        ("partner_id", "name", "currency"),
+class AccountFile(NamedTuple):
+    path: str  # under the landing root
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+
+
+ACCOUNT_FILES: dict[str, AccountFile] = {
+    "partners": AccountFile(
+        path="accounts/partners.csv",
+        columns=("partner_id", "name", "parent_partner_id", "bills_via_parent", "currency",
+                 "country", "tier_floor", "stripe_customer_id"),
+        required=("partner_id", "name", "currency"),
     ),
-    "tenants": (
-        "accounts/tenants.csv",
-        ("tenant_id", "name", "currency", "country", "external_ref",
-         "stripe_customer_id", "created_at"),
-        ("tenant_id", "name", "currency"),
+    "tenants": AccountFile(
+        path="accounts/tenants.csv",
+        columns=("tenant_id", "name", "currency", "country", "external_ref", "stripe_customer_id", "created_at"),
+        required=("tenant_id", "name", "currency"),
     ),
-    "assignments": (
-        "accounts/assignments.csv",
-        ("tenant_id", "partner_id", "valid_from", "valid_to"),
-        ("tenant_id", "partner_id", "valid_from"),
+    "assignments": AccountFile(
+        path="accounts/assignments.csv",
+        columns=("tenant_id", "partner_id", "valid_from", "valid_to"),
+        required=("tenant_id", "partner_id", "valid_from"),
     ),
-    "partner_rate_cards": (
-        "pricing/partner_rate_cards.csv",
-        ("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
-        ("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
+    "partner_rate_cards": AccountFile(
+        path="pricing/partner_rate_cards.csv",
+        columns=("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
+        required=("partner_id", "metric", "currency", "wholesale_unit_price", "effective_from"),
     ),
-    "partner_retail_prices": (
-        "pricing/partner_retail_prices.csv",
-        ("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
-        ("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
+    "partner_retail_prices": AccountFile(
+        path="pricing/partner_retail_prices.csv",
+        columns=("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
+        required=("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
     ),
 }
 OPTIONAL_ACCOUNT_TABLES = frozenset({"partner_rate_cards", "partner_retail_prices"})
@@ -92,8 +98,7 @@ create table if not exists raw.usage_partitions (
 
 
 def account_table_ddl(table: str) -> str:
-    _, columns, _ = ACCOUNT_FILES[table]
-    cols = ",\n    ".join(f"{c} varchar" for c in columns)
+    cols = ",\n    ".join(f"{c} varchar" for c in ACCOUNT_FILES[table].columns)
     return (
         f"create or replace table raw.{table} (\n    source_row bigint not null,\n    {cols}\n)"
     )

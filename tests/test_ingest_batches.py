@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ingest import usage
+from ingest import parquet_files
 from ingest.accounts import load_accounts
-from ingest.usage import batches, ingest_usage_partition, ingest_usage_partitions
+from ingest.landing import batches
+from ingest.usage import ingest_usage_partitions
 from tests.conftest import METRICS
 from tests.landing import USAGE_HEADER, write_accounts, write_csv, write_ndjson, write_parquet
 
@@ -68,7 +69,7 @@ def test_a_batch_of_new_dates_equals_ingesting_them_one_at_a_time_in_date_order(
     one_by_one, batched = tmp_path / "one.duckdb", tmp_path / "batch.duckdb"
     with duckdb.connect(str(one_by_one)) as con:
         load_accounts(con, landing)
-        singles = [ingest_usage_partition(con, landing, d, METRICS, None) for d in DATES]
+        singles = [ingest_usage_partitions(con, landing, [d], METRICS, None)[0] for d in DATES]
     with duckdb.connect(str(batched)) as con:
         load_accounts(con, landing)
         grouped = ingest_usage_partitions(con, landing, DATES, METRICS, None)
@@ -93,7 +94,7 @@ def test_a_batch_refuses_a_date_ingested_before(tmp_path):
     landing = _landing(tmp_path)
     with duckdb.connect(str(tmp_path / "w.duckdb")) as con:
         load_accounts(con, landing)
-        ingest_usage_partition(con, landing, DATES[1], METRICS, None)
+        ingest_usage_partitions(con, landing, [DATES[1]], METRICS, None)[0]
         with pytest.raises(ValueError, match="re-ingest alone"):
             ingest_usage_partitions(con, landing, DATES[:2], METRICS, None)
 
@@ -120,7 +121,7 @@ def test_a_date_re_ingested_after_a_batch_gives_the_same_rows(tmp_path):
     before = _tables(path)
     with duckdb.connect(str(path)) as con:
         for d in DATES:
-            ingest_usage_partition(con, landing, d, METRICS, None)
+            ingest_usage_partitions(con, landing, [d], METRICS, None)[0]
     assert _tables(path) == before
 
 
@@ -141,11 +142,11 @@ def _ingested_as_values_and_as_text(root: Path, day: date, quantity: pa.Array, o
         path = root / name
         with duckdb.connect(str(path)) as con:
             load_accounts(con, landing)
-            ingest_usage_partition(con, landing, day, METRICS, None)
+            ingest_usage_partitions(con, landing, [day], METRICS, None)[0]
         return _tables(path)
 
     as_values = ingest("values.duckdb")
-    monkeypatch.setattr(usage, reader, lambda column, duck_type: "null")
+    monkeypatch.setattr(parquet_files, reader, lambda column, duck_type: "null")
     as_text = ingest("text.duckdb")
     monkeypatch.undo()
     return as_values, as_text

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pyarrow as pa
 import pytest
 
-from ingest import usage
+from ingest import batch_files
 from tests.landing import USAGE_HEADER, write_accounts, write_csv, write_ndjson, write_parquet
 
 DAY = "2025-01-10"
@@ -316,7 +316,7 @@ def test_a_csv_that_is_not_utf8_is_rejected_whole(wh):
 
 def test_a_csv_found_not_utf8_after_rows_were_loaded_leaves_none_of_them_and_keeps_its_neighbours(wh, monkeypatch):
     # Small chunks, so rows of the bad file are already in the batch when it fails.
-    monkeypatch.setattr(usage, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(batch_files, "CHUNK_ROWS", 100)
     folder = wh.usage_dir(DAY)
     write_csv(folder / "a.csv", USAGE_HEADER, [[f"a-{i}", "t1", "api_calls", "1", TS] for i in range(3)])
     # Past the reader's first buffer, so that rows come before the decoding error.

@@ -13,14 +13,8 @@ from dagster_project.defs.paths import PRICE_BOOK_SEED
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from ingest.accounts import load_accounts
 from ingest.schema import ACCOUNT_FILES, ensure_raw_schema
-from ingest.usage import (
-    PartitionResult,
-    batches,
-    ingest_usage_partitions,
-    ingested_landing_dates,
-    landed_dates,
-    reject_reason_counts,
-)
+from ingest.landing import batches, landed_dates
+from ingest.usage import PartitionResult, ingest_usage_partitions, ingested_landing_dates, reject_reason_counts
 
 ACCOUNT_KEYS = {table: dg.AssetKey(["raw", table]) for table in ACCOUNT_FILES}
 USAGE_EVENTS = dg.AssetKey(["raw", "usage_events"])
@@ -48,8 +42,9 @@ def known_metrics(price_book: Path = PRICE_BOOK_SEED) -> list[str]:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, description=f"Landed {relative} as text, replaced on each load.", group_name="ingest")
-        for (table, key), (relative, _, _) in zip(ACCOUNT_KEYS.items(), ACCOUNT_FILES.values())
+        dg.AssetSpec(key, description=f"Landed {ACCOUNT_FILES[table].path} as text, replaced on each load.",
+                     group_name="ingest")
+        for table, key in ACCOUNT_KEYS.items()
     ],
     pool=DUCKDB_POOL,
 )
@@ -62,8 +57,8 @@ def account_files(context: dg.AssetExecutionContext, settings: PipelineSettings)
             asset_key=key,
             metadata={
                 "rows": loaded.rows[table],
-                "file": ACCOUNT_FILES[table][0],
-                "file_absent": ACCOUNT_FILES[table][0] in loaded.absent_files,
+                "file": ACCOUNT_FILES[table].path,
+                "file_absent": ACCOUNT_FILES[table].path in loaded.absent_files,
             },
         )
 
