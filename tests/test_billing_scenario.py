@@ -31,6 +31,15 @@ def billed(tmp_path_factory):
         yield root, args
 
 
+@pytest.fixture
+def billed_copy(billed, tmp_path):
+    """The billed files copied, for a test that runs again or deletes something: the others keep theirs."""
+    root, args = billed
+    copy = tmp_path / "billed"
+    shutil.copytree(root, copy)
+    return copy, args
+
+
 def _ledger(root, sql):
     with duckdb.connect(str(root / "l.duckdb"), read_only=True) as con:
         return con.execute(sql).fetchall()
@@ -132,8 +141,8 @@ def test_the_snapshots_and_closes_are_recorded_per_month(billed):
     assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 3), (FEB, 3)]
 
 
-def test_running_again_changes_nothing_and_an_open_analyst_session_does_not_block_it(billed):
-    root, args = billed
+def test_running_again_changes_nothing_and_an_open_analyst_session_does_not_block_it(billed_copy):
+    root, args = billed_copy
     before = _ledger(root, "select * from invoice_lines order by line_key")
     analyst = duckdb.connect(str(root / "a.duckdb"), read_only=True)
     try:
@@ -148,8 +157,8 @@ def test_running_again_changes_nothing_and_an_open_analyst_session_does_not_bloc
     assert _ledger(root, "select count(*) from closes") == [(2,)]
 
 
-def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(billed):
-    root, args = billed
+def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(billed_copy):
+    root, args = billed_copy
     before = _ledger(root, "select * from statement_rows order by line_key, tenant_id")
     (root / "w.duckdb").unlink()
     with pytest.MonkeyPatch.context() as mp:
@@ -246,12 +255,12 @@ def test_the_default_run_fills_the_stripe_outbox_with_one_item_per_line(billed):
     assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(6,)]
 
 
-def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exactly_once(billed, monkeypatch):
+def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exactly_once(billed_copy, monkeypatch):
     import random
 
     from tests.fake_stripe import FakeStripe
 
-    root, args = billed
+    root, args = billed_copy
     fake = FakeStripe().start()
     fake.customers["cus_existingPC"] = {"id": "cus_existingPC", "object": "customer", "metadata": {}}
     rng = random.Random(11)

@@ -1,10 +1,12 @@
 """The Stripe ledger: what Stripe (or, in outbox mode, the outbox) confirmed.
 
-Kept in the ledger DuckDB file, per mode, one row per confirmed object. Customers
-and invoices are written as soon as they are confirmed; invoice items and outbox
-requests are flushed once per invoice, in one transaction (row-by-row inserts
-dominate a large close otherwise). A crash loses at most one invoice's records,
-and the next run finds those items with a list call. Rows are only ever appended.
+Kept in the ledger DuckDB file, per mode, one row per confirmed object.
+Confirmations of every kind (customers, invoices, invoice items, outbox
+requests) are buffered in memory and written by `flush`, in one transaction;
+the sender flushes once it holds FLUSH_EVERY_ROWS of them and at the end of a
+run. A hard kill loses at most the unflushed records, and the next run finds
+those objects on Stripe with list calls before creating anything. Rows are
+only ever appended.
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ metadata, else created with auto_advance off), then one invoice item per item
 row. Before creating anything the ledger is consulted, then Stripe's lists
 (idempotency keys expire after 24 h and a re-run may come days later), and
 only then is the object created with an idempotency key derived from the
-line_key. Every confirmation is recorded at once.
+line_key. Confirmations are buffered in the Stripe ledger and written every
+FLUSH_EVERY_ROWS rows and at the end of the run (see exports/stripe/ledger.py).
 """
 
 from __future__ import annotations
