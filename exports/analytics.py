@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from ingest.duckdb_sql import literal
+
 BY_MONTH_COLUMNS = {"service_month", "build_id"}
 
 
@@ -34,7 +36,7 @@ def publish_marts(warehouse_path: Path, analytics_path: Path) -> dict[str, dict[
     tmp.unlink(missing_ok=True)
     counts, months_copied = {}, {}
     with duckdb.connect() as con:
-        con.execute(f"attach '{warehouse_path}' as warehouse (read_only)")
+        con.execute(f"attach {literal(warehouse_path)} as warehouse (read_only)")
         _attach_copy_of_published(con, analytics_path, tmp)
         tables = _tables(con, "warehouse", "marts")
         for table in sorted(set(_tables(con, "published", "marts")) - set(tables)):
@@ -61,7 +63,7 @@ def _attach_copy_of_published(con: duckdb.DuckDBPyConnection, analytics_path: Pa
     if analytics_path.exists():
         shutil.copyfile(analytics_path, tmp)
         try:
-            con.execute(f"attach '{tmp}' as published")
+            con.execute(f"attach {literal(tmp)} as published")
             foreign = con.execute(
                 """select (select count(*) from duckdb_tables() where database_name = 'published' and schema_name <> 'marts')
                         + (select count(*) from duckdb_views() where database_name = 'published' and not internal)"""
@@ -73,7 +75,7 @@ def _attach_copy_of_published(con: duckdb.DuckDBPyConnection, analytics_path: Pa
         con.execute("detach database if exists published")
         tmp.unlink()
         Path(f"{tmp}.wal").unlink(missing_ok=True)
-    con.execute(f"attach '{tmp}' as published")
+    con.execute(f"attach {literal(tmp)} as published")
     con.execute("create schema published.marts")
 
 

@@ -21,6 +21,8 @@ from typing import NamedTuple
 
 import duckdb
 
+from ingest.duckdb_sql import literal
+
 CURRENCIES = ("eur", "dkk", "sek", "nok", "usd")
 METRICS = ("active_users", "storage_gb", "api_calls", "compute_minutes")
 LATE_DAYS = 3
@@ -203,7 +205,7 @@ def _copy(con: duckdb.DuckDBPyConnection, query: str, path: Path, fmt: str) -> N
             "else strftime(occurred_ts, '%Y-%m-%dT%H:%M:%SZ') end as occurred_at"
         )
         options = "(format csv, header true)" if fmt == "csv" else "(format json)"
-    con.execute(f"copy ({select} from ({query})) to '{path}' {options}")
+    con.execute(f"copy ({select} from ({query})) to {literal(path)} {options}")
 
 
 def _bad_rows(day: date, tenant_id: str, known_event_id: str, billing_start: date) -> list[list[str]]:

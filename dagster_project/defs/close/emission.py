@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
+from ingest.duckdb_sql import literal
 from dagster_project.ledger_tables import (
     INVOICE_LINES,
     PARTNER_SNAPSHOTS,
@@ -64,7 +65,7 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
         if check_close_order(closed, month):
             result.already_closed = True
             return result
-        con.execute(f"attach '{warehouse_path}' as wh (read_only)")
+        con.execute(f"attach {literal(warehouse_path)} as wh (read_only)")
         periods = {r[0] for r in con.execute("select distinct invoice_period from wh.marts.fct_proposed_invoice_lines").fetchall()}
         if periods - {month}:
             raise CloseRefused(f"the proposed lines are for {sorted(periods)}, not {month:%Y-%m}: rebuild the marts for this month")
