@@ -92,8 +92,11 @@ create table if not exists raw.usage_partitions (
     rows_read bigint not null,
     rows_accepted bigint not null,
     rows_rejected bigint not null,
-    ingested_at timestamp not null
+    ingested_at timestamp not null,
+    files_fingerprint varchar
 );
+-- A warehouse written before the partitions carried a fingerprint: its dates read as changed, once.
+alter table raw.usage_partitions add column if not exists files_fingerprint varchar;
 """
 
 

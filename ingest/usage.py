@@ -24,6 +24,8 @@ from pathlib import Path
 import duckdb
 
 from ingest.batch_files import create_batch_table, load_files
+from ingest.landing import files_fingerprint
+from ingest.state import write_state
 from ingest.schema import ensure_raw_schema
 from ingest.validation import DUPLICATES_SQL, EARLY_REASONS_SQL, MARK_DUPLICATES_SQL, REJECT_REASONS
 
@@ -81,6 +83,8 @@ def ingest_usage_partitions(
         if done:
             raise ValueError(f"already ingested, re-ingest alone: {sorted(done)}")
     results = {d: PartitionResult(d) for d in dates}
+    # Taken before the files are read: a file that changes while it is read makes the date read again later.
+    fingerprints = {d: files_fingerprint(landing_dir, d) for d in dates}
     create_batch_table(con)
     read = load_files(con, landing_dir, dates)
     for landing_date, files in read.files_per_date.items():
@@ -113,9 +117,11 @@ def ingest_usage_partitions(
             for path, reason in result.rejected_files:
                 con.execute("insert into raw.rejected_files values (?, ?, ?)", [result.landing_date, path, reason])
             con.execute(
-                "insert into raw.usage_partitions values (?, ?, ?, ?, ?, ?, current_localtimestamp())",
+                "insert into raw.usage_partitions (landing_date, files_read, files_rejected, rows_read, "
+                "rows_accepted, rows_rejected, ingested_at, files_fingerprint) "
+                "values (?, ?, ?, ?, ?, ?, current_localtimestamp(), ?)",
                 [result.landing_date, result.files_read, len(result.rejected_files), result.rows_read,
-                 result.rows_accepted, result.rows_rejected],
+                 result.rows_accepted, result.rows_rejected, fingerprints[result.landing_date]],
             )
         con.execute("commit")
     except Exception:
@@ -123,6 +129,9 @@ def ingest_usage_partitions(
         raise
     finally:
         con.execute("drop table if exists _batch; drop table if exists _checked; drop table if exists _duplicates; drop table if exists _files")
+    database_file = con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    if database_file:
+        write_state(con, database_file)
     return [results[d] for d in dates]
 
 

@@ -29,6 +29,34 @@ _TIMESTAMP_PATTERN = (
     r"(?::(?P<s>[0-5]\d)(?P<f>\.\d+)?)?(?P<tz>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?$"
 )
 _QUANTITY_PATTERN = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+# The digits before and after the point and the exponent of a text that matches _QUANTITY_PATTERN.
+_QUANTITY_PARTS = r"^[+-]?(\d*)\.?(\d*)(?:[eE]([+-]?\d+))?$"
+# An exponent beyond ±10000 moves any digit past 1e12 or past the 6th decimal all the same.
+_CLAMPED_EXPONENT = """case
+            when q.quantity_parts.exponent = '' then 0
+            when try_cast(q.quantity_parts.exponent as bigint) is null
+                then case when q.quantity_parts.exponent like '-%' then -10000 else 10000 end
+            else greatest(least(cast(q.quantity_parts.exponent as bigint), 10000), -10000)
+        end"""
+# A text quantity's exact value rounded half-up to 6 decimals, from its digits (a cast of the text
+# would round, or overflow, before the exponent applies): null when it is above 1e12, which is
+# 0.1 x 10^13. The integer digits and 6 decimals are written out as text and cast, and the 7th
+# decimal carries. A non-negative value only: a negative one with a non-zero digit is rejected.
+_EXACT_TEXT_QUANTITY = """case
+            when c.quantity_parts is null then null
+            when c.significant_digits = '' then 0::decimal(38, 6)
+            when c.point > 13 or (c.point = 13 and rtrim(c.significant_digits, '0') <> '1') then null
+            else cast(
+                cast((case when c.point > 0 then rpad(left(c.significant_digits, c.point), c.point, '0') else '0' end)
+                     || '.' || rpad(left(
+                         case when c.point > 0 then substr(c.significant_digits, c.point + 1)
+                              else repeat('0', least(-c.point, 7)) || c.significant_digits end, 6), 6, '0')
+                     as decimal(38, 6))
+                + case when substr(case when c.point > 0 then substr(c.significant_digits, c.point + 1)
+                                        else repeat('0', least(-c.point, 7)) || c.significant_digits end, 7, 1) >= '5'
+                       then 0.000001 else 0 end
+                as decimal(38, 6))
+        end"""
 
 
 _SPACES = " || ".join(("chr(32)", "chr(9)", "chr(10)", "chr(13)"))
@@ -58,15 +86,33 @@ with cleaned as (
         case when b.occurred_value is null then {_trimmed('occurred_at')} else occurred_at end as occurred_text
     from _batch b
 ),
+quantity_digits as (
+    select
+        c.*,
+        case when c.quantity_value is null and regexp_full_match(c.quantity_text, '{_QUANTITY_PATTERN}')
+            then regexp_extract(c.quantity_text, '{_QUANTITY_PARTS}', ['int_digits', 'frac_digits', 'exponent'])
+        end as quantity_parts
+    from cleaned c
+),
+quantity_significant as (
+    select
+        q.*,
+        ltrim(q.quantity_parts.int_digits || q.quantity_parts.frac_digits, '0') as significant_digits,
+        -- The value is 0.<significant_digits> x 10^point.
+        cast(length(q.quantity_parts.int_digits) + {_CLAMPED_EXPONENT}
+            - (length(q.quantity_parts.int_digits || q.quantity_parts.frac_digits)
+               - length(ltrim(q.quantity_parts.int_digits || q.quantity_parts.frac_digits, '0'))) as integer) as point
+    from quantity_digits q
+),
 parsed as (
     select
-        c.* exclude (quantity_value),
+        c.* exclude (quantity_value, quantity_parts, significant_digits, point),
         case when c.occurred_value is null
             then regexp_extract(c.occurred_text, '{_TIMESTAMP_PATTERN}', ['d', 'h', 'mi', 's', 'f', 'tz'])
         end as occurred_parts,
         c.quantity_value is not null as quantity_typed,
-        coalesce(c.quantity_value, try_cast(c.quantity_text as decimal(38, 6))) as quantity_value
-    from cleaned c
+        coalesce(c.quantity_value, {_EXACT_TEXT_QUANTITY}) as quantity_value
+    from quantity_significant c
 ),
 timed as (
     select

@@ -23,7 +23,8 @@ TABLES = {
     "usage_events": "select * from raw.usage_events order by all",
     "usage_rejects": "select * from raw.usage_rejects order by all",
     "rejected_files": "select * from raw.rejected_files order by all",
-    "usage_partitions": "select * exclude (ingested_at) from raw.usage_partitions order by all",
+    "usage_partitions": """select landing_date, files_read, files_rejected, rows_read, rows_accepted, rows_rejected,
+                                  files_fingerprint from raw.usage_partitions order by all""",
 }
 
 
@@ -85,8 +86,8 @@ def test_a_batch_of_new_dates_equals_ingesting_them_one_at_a_time_in_date_order(
         (DATES[1], "e3", "duplicate_event", False), (DATES[1], None, "malformed_row", None),
         (DATES[2], "e2", "duplicate_event", False), (DATES[2], "e5", "unknown_metric", None),
     }
-    partitions = {r[0]: r[1:] for r in _tables(batched)["usage_partitions"]}
-    assert partitions[DATES[2]] == (2, 1, 2, 0, 2)
+    partitions = {r[0]: r[1:6] for r in _tables(batched)["usage_partitions"]}
+    assert partitions[DATES[2]] == (2, 1, 2, 0, 2)  # files read, files rejected, rows read, accepted, rejected
     assert partitions[DATES[3]] == (0, 0, 0, 0, 0)
 
 

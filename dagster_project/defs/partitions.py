@@ -10,6 +10,8 @@ from datetime import date
 import dagster as dg
 
 PARTITIONS_START = "2020-01-01"
+# Usage folders dated before it are not ingested; ingest reports them (ingest.landing.unread_usage_entries).
+FIRST_LANDING_DATE = date.fromisoformat(PARTITIONS_START)
 
 landing_dates = dg.DailyPartitionsDefinition(start_date=PARTITIONS_START, end_offset=1)
 service_months = dg.MonthlyPartitionsDefinition(start_date=PARTITIONS_START)

@@ -6,8 +6,10 @@ sensor launches the next one after each ingest for the close succeeds, and
 `partner-billing run` launches every run of it in turn. A plan is computed
 from the landing zone and the warehouse as they are now, so asking again after
 a run has finished gives what is left: at most one ingest (the landing dates
-the close still needs, then the dates whose unknown tenants became known),
-then the close itself.
+up to the close date never ingested or whose files changed since, else the
+dates whose unknown tenants became known), then the close itself. It reads
+the landing zone and ingest's state file, never the warehouse, so a sensor
+asking for it blocks no writer.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from datetime import date
 import dagster as dg
 from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PARTITION_RANGE_START_TAG
 
-from dagster_project.defs.ingest.readiness import dates_with_newly_known_tenants, missing_dates
+from dagster_project.defs.ingest.readiness import dates_to_ingest, dates_with_newly_known_tenants
 from dagster_project.defs.partitions import next_month
 from dagster_project.defs.settings import PipelineSettings
 
@@ -70,7 +72,7 @@ def close_plan(settings: PipelineSettings, month: date, *, publish: bool = True,
     """
     close_date = next_month(month)
     through = max(close_date, ingest_through or close_date)
-    needed = missing_dates(settings, through) or dates_with_newly_known_tenants(settings, through)
+    needed = dates_to_ingest(settings, through) or dates_with_newly_known_tenants(settings, through)
     plan = [ingest_request(month, min(needed), max(needed))] if needed else []
     plan.append(dg.RunRequest(
         run_key=f"close-{month:%Y-%m}",

@@ -2,18 +2,18 @@
 
 
 import csv
-import hashlib
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.partitions import landing_dates
+from dagster_project.defs.partitions import FIRST_LANDING_DATE, landing_dates
+from dagster_project.defs.ingest.readiness import dates_to_ingest
 from dagster_project.defs.paths import PRICE_BOOK_SEED
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from ingest.accounts import load_accounts
 from ingest.schema import ACCOUNT_FILES, ensure_raw_schema
-from ingest.landing import batches, landed_dates
+from ingest.landing import batches, files_fingerprint, unread_usage_entries
 from ingest.usage import PartitionResult, ingest_usage_partitions, ingested_landing_dates, reject_reason_counts
 
 ACCOUNT_KEYS = {table: dg.AssetKey(["raw", table]) for table in ACCOUNT_FILES}
@@ -27,6 +27,12 @@ ROWS_RECONCILE = dg.AssetCheckSpec(
     asset=USAGE_PARTITIONS,
     blocking=True,
     description="Per landing date, rows read = rows accepted + rows rejected (SPEC §3).",
+)
+EVERY_ENTRY_READ = dg.AssetCheckSpec(
+    "every_usage_entry_is_a_landing_date",
+    asset=USAGE_PARTITIONS,
+    description="Reports what under usage/ is not a landing date ingest reads (a folder not named YYYY-MM-DD, "
+                "a file outside a date folder, a date before the first partition), with its files; never blocks.",
 )
 NOTHING_REJECTED = dg.AssetCheckSpec(
     "no_rejected_rows_or_files",
@@ -99,6 +105,21 @@ def _reconcile(settings: PipelineSettings, results: list[PartitionResult]) -> dg
     )
 
 
+def _unread_entries_report(landing: Path) -> dg.AssetCheckResult:
+    entries = unread_usage_entries(landing, FIRST_LANDING_DATE)
+    return dg.AssetCheckResult(
+        check_name=EVERY_ENTRY_READ.name,
+        asset_key=USAGE_PARTITIONS,
+        passed=not entries,
+        severity=dg.AssetCheckSeverity.WARN,
+        metadata={
+            "unread_entries": len(entries),
+            "entries": dg.MetadataValue.md(
+                "\n".join(f"- `{e.path}` ({e.files} file(s)): {e.reason}" for e in entries) or "none"),
+        },
+    )
+
+
 def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
     reasons = reject_reason_counts(results)
     files = [f"{path}: {reason}" for r in results for path, reason in r.rejected_files]
@@ -125,7 +146,7 @@ def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
         dg.AssetSpec(USAGE_PARTITIONS, group_name="ingest",
                      description="Per landing date: files and rows read, accepted, rejected."),
     ],
-    check_specs=[ROWS_RECONCILE, NOTHING_REJECTED],
+    check_specs=[ROWS_RECONCILE, NOTHING_REJECTED, EVERY_ENTRY_READ],
     partitions_def=landing_dates,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=DUCKDB_POOL,
@@ -165,6 +186,7 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
     yield dg.MaterializeResult(asset_key=USAGE_PARTITIONS, metadata=summary)
     yield _reconcile(settings, results)
     yield _rejects_report(results)
+    yield _unread_entries_report(landing)
 
 
 ingest_job = dg.define_asset_job(
@@ -185,16 +207,11 @@ def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=300)
 def landing_folder_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
-    """A new usage folder (or a landing date whose file list changed) gets an ingest run."""
+    """A landing date never ingested, or whose files changed since it was, gets an ingest run (the close plan's rule)."""
     landing = Path(settings.landing_dir)
-    for landing_date in landed_dates(landing):
-        key = landing_date.isoformat()
-        if not landing_dates.has_partition_key(key):
-            continue
-        folder = landing / "usage" / key
-        listing = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in folder.iterdir() if p.is_file())
-        fingerprint = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
-        yield dg.RunRequest(run_key=f"landed-{key}-{fingerprint}", partition_key=key)
+    for landing_date in dates_to_ingest(settings, through=date.max):
+        fingerprint = files_fingerprint(landing, landing_date)
+        yield dg.RunRequest(run_key=f"landed-{landing_date}-{fingerprint}", partition_key=landing_date.isoformat())
 
 
 def defs() -> dg.Definitions:
