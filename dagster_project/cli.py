@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _summary(settings) -> str:
     from dagster_project.defs.ingest.readiness import ingested_dates
+    from dagster_project.defs.partitions import FIRST_LANDING_DATE
+    from ingest.landing import unread_usage_entries
 
     lines = [f"landing zone: {settings.landing_dir}", f"warehouse:    {settings.warehouse_path}",
              f"ledger:       {settings.ledger_path}", f"analytics:    {settings.analytics_path}",
@@ -78,6 +80,8 @@ def _summary(settings) -> str:
         lines.append(f"partitions:   {parts} landing dates, {read} rows read, {acc} accepted, {rej} rejected")
         lines += [f"  rejected {reason}: {n}" for reason, n in reasons]
         lines += [f"  unreadable file {path}: {reason}" for path, reason in files]
+    unread = unread_usage_entries(Path(settings.landing_dir), FIRST_LANDING_DATE)
+    lines += [f"  not read: {e.path} ({e.files} file(s)): {e.reason}" for e in unread]
     return "\n".join(lines)
 
 
@@ -102,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     ensure_manifest()
     from dagster_project.definitions import build_definitions
     from dagster_project.defs.settings import PipelineSettings
+    from dagster_project.duckdb_files import DuckDBFileLocked
     from dagster_project.replay import BlockingCheckFailed, instance, replay
 
     if args.command == "export":
@@ -118,7 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     defs = build_definitions()
-    log_path = Path(PipelineSettings.from_env().warehouse_path).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}.log"
+    settings = PipelineSettings.from_env()
+    # The pid as well as the second: two runs started together write two logs.
+    log_path = Path(settings.warehouse_path).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     progress = sys.stdout
     print(f"full log: {log_path}")
@@ -126,13 +133,17 @@ def main(argv: list[str] | None = None) -> int:
         # dbt's own log goes to stdout through dagster-dbt; keep it in the log file.
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
             report = replay(defs, args.through, on_progress=lambda line: print(line, file=progress, flush=True))
+    except DuckDBFileLocked as exc:
+        print(f"partner-billing run failed: {exc}", file=sys.stderr)
+        return 1
     except BlockingCheckFailed as exc:
         print(f"partner-billing run failed: {exc}", file=sys.stderr)
+        print(_summary(settings))
         return 1
     print(f"closed months: {', '.join(report.closed_months) or 'none (all already closed)'}")
     if report.refreshed_month:
         print(f"rebuilt the marts as of the {report.refreshed_month} close; nothing emitted")
-    print(_summary(PipelineSettings.from_env()))
+    print(_summary(settings))
     return 0
 
 

@@ -19,8 +19,10 @@ import dagster as dg
 
 from dagster_project.defs.close.emission import closed_months
 from dagster_project.defs.close.plan import INGEST_JOB, close_plan, publication_request
-from dagster_project.defs.partitions import next_month
+from dagster_project.defs.partitions import FIRST_LANDING_DATE, next_month
+from dagster_project.defs.warehouse.failing_rows import ALL_ROWS, FIRST_ROWS
 from dagster_project.defs.settings import PipelineSettings
+from dagster_project.defs.stripe.definitions import StripeSettings
 from ingest.landing import landed_dates
 
 
@@ -60,24 +62,38 @@ def instance() -> dg.DagsterInstance:
 QUIET_LOGGING = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
+def _blocking_failure(name: str, result: dg.ExecuteInProcessResult) -> BlockingCheckFailed:
+    """One sentence per failed blocking check, naming it, its first offending rows and where the rest are."""
+    sentences = []
+    for check in result.get_asset_check_evaluations():
+        if check.passed or check.severity != dg.AssetCheckSeverity.ERROR:
+            continue
+        sentence = f"blocking check {check.check_name} on {check.asset_key.to_user_string()} failed"
+        rows = check.metadata.get(f"{FIRST_ROWS}_json")
+        if rows is not None and rows.value:
+            sentence += f"; its first {len(rows.value)} row(s):\n" + "\n".join(
+                "    " + ", ".join(f"{column}={value}" for column, value in row.items()) for row in rows.value)
+        if ALL_ROWS in check.metadata:
+            sentence += f"\n  every row: the query in {check.metadata[ALL_ROWS].value}, run on the warehouse"
+        elif "failures" in check.metadata:
+            sentence += f": {check.metadata['failures'].value}"
+        sentences.append(sentence)
+    if not sentences:
+        sentences = [f"step {event.step_key} failed: {event.step_failure_data.error.message.strip().splitlines()[0]}"
+                     for event in result.all_events if event.is_step_failure]
+    return BlockingCheckFailed(f"{name} (run {result.run_id}) stopped: " + ("\n".join(sentences) or "run failed"))
+
+
 def launch(defs: dg.Definitions, inst: dg.DagsterInstance, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
     """Run what a schedule or sensor would launch for this request, in this process."""
     result = defs.resolve_job_def(request.job_name).execute_in_process(
         instance=inst, tags=dict(request.tags), partition_key=request.partition_key,
         raise_on_error=False, run_config=QUIET_LOGGING,
     )
-    failed_checks = [
-        f"{e.asset_key.to_user_string()}:{e.check_name}"
-        for e in result.get_asset_check_evaluations()
-        if not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
-    ]
-    if failed_checks or not result.success:
-        failed_steps = [ev.step_key for ev in result.all_events if ev.event_type_value == "STEP_FAILURE"]
-        detail = "; ".join(
-            ([f"blocking check failed: {', '.join(failed_checks)}"] if failed_checks else [])
-            + ([f"failed step: {', '.join(failed_steps)}"] if failed_steps else [])
-        )
-        raise BlockingCheckFailed(f"{request.job_name} (run {result.run_id}) stopped: {detail or 'run failed'}")
+    blocked = any(not e.passed and e.severity == dg.AssetCheckSeverity.ERROR
+                  for e in result.get_asset_check_evaluations())
+    if blocked or not result.success:
+        raise _blocking_failure(request.job_name, result)
     return result
 
 
@@ -104,7 +120,11 @@ def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayRepor
     still published, so nothing emitted goes unpublished.
     """
     settings = PipelineSettings.from_env()
-    landed = landed_dates(Path(settings.landing_dir))
+    # Sending follows every close: a setting that stops it is reported before anything is emitted.
+    problem = StripeSettings.from_env().configuration_problem()
+    if problem:
+        raise BlockingCheckFailed(problem)
+    landed = landed_dates(Path(settings.landing_dir), since=FIRST_LANDING_DATE)
     if not landed:
         raise BlockingCheckFailed(f"no usage folders under {settings.landing_dir}/usage")
     first = settings.billing_start_date or month_start(landed[0])

@@ -124,7 +124,7 @@ def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet
             for row_number, day in enumerate(landing_dates, start=1):
                 con.execute("insert into raw.usage_events values (?, 'e1', hash('e1'), 't1', 'api_calls', 1, ?, ?, "
                             "'u.csv', ?)", [day, day, day, row_number])
-                con.execute("insert into raw.usage_partitions values (?, 1, 0, 1, 1, 0, current_localtimestamp())",
+                con.execute("insert into raw.usage_partitions values (?, 1, 0, 1, 1, 0, current_localtimestamp(), null)",
                             [day])
         out = run_dbt(tmp_path, "build", "--select", "stg_landing__usage_events").stdout
         assert "START test unique_key_stg_landing__usage_events_event_id" in out, out[-2000:]

@@ -49,3 +49,12 @@ def test_loading_the_definitions_changes_no_environment_variable(tmp_path):
         before = dict(os.environ)
         build_definitions()
         assert dict(os.environ) == before
+
+
+def test_dbt_checks_account_ids_with_the_id_pattern_ingest_checks_event_ids_with():
+    import yaml
+
+    from ingest.schema import ID_PATTERN
+
+    project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+    assert project["vars"]["id_pattern"] == ID_PATTERN

@@ -26,6 +26,7 @@ from dagster_project.defs.warehouse.cli_args import (
 )
 from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.ledger_tables import ensure_ledger_tables
+from dagster_project.defs.warehouse.failing_rows import with_failing_rows
 from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
 from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
 
@@ -63,9 +64,21 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Pip
     """
     with settings.ledger() as ledger:
         ensure_ledger_tables(ledger)
+    target_path = dbt_target_path(settings.warehouse_path)
     with _environment(dbt_environment(settings, partition_key)):
-        invocation = dbt.cli(build_args(), context=context, target_path=dbt_target_path(settings.warehouse_path))
-    yield from invocation.stream()
+        invocation = dbt.cli(build_args(), context=context, target_path=target_path, raise_on_error=False)
+    failed = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            failed.append(event)
+        else:
+            yield event
+    # dbt has exited, so the warehouse can be read for the rows each failed test returned.
+    for result in failed:
+        yield with_failing_rows(result, settings, target_path, dbt_project.manifest_path)
+    error = invocation.get_error()
+    if error is not None:
+        raise error
 
 
 @dbt_assets(
@@ -120,5 +133,5 @@ def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models],
-        resources={"dbt": PartnerBillingDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": PartnerBillingDbtCli.dying_with_its_parent(dbt_project, DBT_EXECUTABLE)},
     )
