@@ -269,12 +269,12 @@ def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exact
     monkeypatch.setenv("STRIPE_API_KEY", "sk_test_scenario")
     monkeypatch.setenv("STRIPE_API_BASE", fake.url)
     try:
+        # No key is left to expire: a line Stripe refused twice is sent by the next run, under a new key.
         attempts = []
-        for _ in range(6):
+        for _ in range(3):
             attempts.append(main([*args, "--stripe", "live"]))
             if attempts[-1] == 0:
                 break
-            fake.expire_idempotency_keys()  # a later day: the saved 500s are gone
         assert attempts[-1] == 0
         sent = sorted((i["metadata"]["line_key"], i["amount"], i["currency"]) for i in fake.items.values())
         assert sent == _ledger(root, "select line_key, amount_minor, currency from invoice_lines order by 1")

@@ -109,25 +109,53 @@ def test_transient_faults_are_retried_and_still_create_exactly_once(fake, ledger
     assert stripe_items(fake) == EXPECTED
 
 
-def test_a_500_before_storing_fails_until_the_saved_key_expires_then_sends_exactly_once(fake, ledger_con):
+def _item_keys(fake) -> list[str]:
+    return [r[3]["Idempotency-Key"] for r in fake.requests if r[0] == "POST" and r[1] == "/v1/invoiceitems"]
+
+
+def test_a_500_stored_before_the_item_existed_is_sent_under_a_new_key_in_the_same_run(fake, ledger_con):
     fake.inject("500_before", path="/v1/invoiceitems")
-    with pytest.raises(stripe.APIError):
-        send(fake, ledger_con)
-    # A replay of the key returns the saved 500 until the key expires (24 h at Stripe).
-    with pytest.raises(stripe.APIError):
-        send(fake, ledger_con)
-    fake.expire_idempotency_keys()
-    send(fake, ledger_con)
-    assert stripe_items(fake) == EXPECTED
-
-
-def test_a_500_after_storing_fails_the_run_and_the_next_run_finds_the_item_by_listing(fake, ledger_con):
-    fake.inject("500_after", path="/v1/invoiceitems")
-    with pytest.raises(stripe.APIError):
-        send(fake, ledger_con)
     report = send(fake, ledger_con)
-    assert report.items_found_existing == 1
     assert stripe_items(fake) == EXPECTED
+    assert report.failed == [] and report.items_created == 6
+    first = "item:partner:PA:2025-01:usage:active_users::1"
+    assert _item_keys(fake)[:2] == [first, f"{first}:g1"]
+    assert ledger_con.execute("select idempotency_key, generation from stripe_key_generations").fetchall() == [
+        (first, 1)]
+
+
+def test_a_500_stored_after_the_item_was_made_finds_the_item_and_makes_no_second_one(fake, ledger_con):
+    fake.inject("500_after", path="/v1/invoiceitems")
+    report = send(fake, ledger_con)
+    assert stripe_items(fake) == EXPECTED
+    assert report.failed == [] and report.items_found_existing == 1 and report.items_created == 5
+    assert not any(key.endswith(":g1") for key in _item_keys(fake))
+
+
+def test_a_line_stripe_keeps_refusing_is_reported_the_others_are_sent_and_the_next_run_sends_it(fake, ledger_con):
+    fake.inject("500_before", "500_before", path="/v1/invoiceitems")
+    report = send(fake, ledger_con)
+    refused = ("partner:PA:2025-01:usage:active_users:", 1)
+    assert [(line_key, part) for line_key, part, _ in report.failed] == [refused]
+    assert "500" in report.failed[0][2]
+    assert stripe_items(fake) == EXPECTED - Counter({(*refused, 462000, "eur"): 1})
+    # The server has recovered; no key has expired: the spent keys are not sent again.
+    again = send(fake, ledger_con)
+    assert again.failed == [] and again.items_created == 1
+    assert stripe_items(fake) == EXPECTED
+    assert _item_keys(fake)[-1] == "item:partner:PA:2025-01:usage:active_users::1:g2"
+
+
+@pytest.mark.parametrize("path", ["/v1/customers", "/v1/invoices"])
+def test_a_500_stored_for_a_customer_or_an_invoice_is_recovered_the_same_way(fake, ledger_con, path):
+    fake.inject("500_after", "500_before", path=path)
+    report = send(fake, ledger_con)
+    assert report.failed == []
+    assert stripe_items(fake) == EXPECTED
+    owners = Counter(c["metadata"].get("billing_account") for c in fake.customers.values())
+    assert owners == Counter({"partner:PA": 1, "tenant:td1": 1, None: 1})
+    drafts = Counter((i["metadata"]["billing_account"], i["metadata"]["invoice_period"]) for i in fake.invoices.values())
+    assert set(drafts.values()) == {1}
 
 
 def test_an_object_stored_before_a_crash_is_found_by_a_list_call_after_the_keys_expired(fake, ledger_con):
@@ -216,14 +244,14 @@ def test_months_sent_to_the_outbox_are_still_sent_when_the_job_later_runs_live(f
 
 
 def test_the_api_key_never_appears_in_output_ledger_or_errors(fake, ledger_con, capfd, caplog):
-    fake.inject("500_before", path="/v1/invoiceitems")
-    with pytest.raises(stripe.APIError) as error:
-        send(fake, ledger_con)
-    fake.expire_idempotency_keys()
+    fake.inject("500_before", "500_before", path="/v1/invoiceitems")
+    refused = send(fake, ledger_con).failed
     send(fake, ledger_con)
     captured = capfd.readouterr()
-    dumped = json.dumps(ledger_con.execute("select * from stripe_invoice_items").fetchall(), default=str)
-    for text in (captured.out, captured.err, caplog.text, dumped, str(error.value), repr(error.value)):
+    dumped = json.dumps([ledger_con.execute(f"select * from {table}").fetchall()
+                         for table in ("stripe_invoice_items", "stripe_key_generations", "stripe_customers")], default=str)
+    assert refused
+    for text in (captured.out, captured.err, caplog.text, dumped, json.dumps(refused)):
         assert API_KEY not in text
     assert all(r[3].get("Authorization") == f"Bearer {API_KEY}" for r in fake.requests)  # it was sent, only to Stripe
 

@@ -44,18 +44,25 @@ class RateLimiter:
         self.next_at = now + self.interval
 
 
-def is_retryable(error: Exception) -> bool:
-    """429 (with or without Stripe-Should-Retry), 409 in-flight, 5xx and connection errors."""
+def is_server_error(error: Exception) -> bool:
+    """A 5xx: Stripe stores it under the request's idempotency key and replays it for that key."""
+    return isinstance(error, stripe.StripeError) and (getattr(error, "http_status", None) or 0) >= 500
+
+
+def is_retryable(error: Exception, *, server_errors: bool = True) -> bool:
+    """429 (with or without Stripe-Should-Retry), 409 in-flight, connection errors, and 5xx where asked."""
     if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError):
         return True
     status = getattr(error, "http_status", None) or 0
-    return isinstance(error, stripe.StripeError) and (status >= 500 or status in (409, 429))
+    return isinstance(error, stripe.StripeError) and (status in (409, 429) or (server_errors and status >= 500))
 
 
 class LiveGateway:
     """StripeClient with retries: the library's own (connection, 409, 5xx), then ours with
     exponential backoff and jitter for everything retryable, including a plain 429 that
-    the library never retries; a client-side rate limit on every call."""
+    the library never retries; a client-side rate limit on every call. A create is not
+    retried after a 5xx: Stripe replays it for the same key, so the sender looks the
+    object up and, only when it is not there, creates it under a new key."""
 
     def __init__(self, api_key: str, api_base: str | None, *, requests_per_second: float = 25.0,
                  max_attempts: int = 6, base_delay: float = 0.5, max_delay: float = 20.0,
@@ -69,12 +76,13 @@ class LiveGateway:
         self.max_attempts, self.base_delay, self.max_delay, self.sleep = max_attempts, base_delay, max_delay, sleep
 
     def _call(self, fn: Callable[..., Any], **kwargs: Any) -> Any:
+        creates = "idempotency_key" in kwargs.get("options", {})
         for attempt in range(1, self.max_attempts + 1):
             self.limiter.wait()
             try:
                 return fn(**kwargs)
             except stripe.StripeError as error:
-                if attempt == self.max_attempts or not is_retryable(error):
+                if attempt == self.max_attempts or not is_retryable(error, server_errors=not creates):
                     raise
                 delay = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
                 self.sleep(random.uniform(delay / 2, delay))

@@ -6,7 +6,9 @@ requests) are buffered in memory and written by `flush`, in one transaction;
 the sender flushes once it holds FLUSH_EVERY_ROWS of them and at the end of a
 run. A hard kill loses at most the unflushed records, and the next run finds
 those objects on Stripe with list calls before creating anything. Rows are
-only ever appended.
+only ever appended. A key generation (`stripe_key_generations`) is written at
+once, not buffered: it is what stops a later run sending a key Stripe has
+stored a server error under.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ create table if not exists main.stripe_invoice_items (
     mode varchar not null, line_key varchar not null, part integer not null, invoice_id varchar not null,
     invoice_item_id varchar not null, amount_minor bigint not null, currency varchar not null,
     recorded_at timestamp not null
+);
+create table if not exists main.stripe_key_generations (
+    mode varchar not null, idempotency_key varchar not null, generation integer not null, recorded_at timestamp not null
 );
 create table if not exists main.stripe_outbox (
     seq bigint not null, run_id varchar, method varchar not null, path varchar not null,
@@ -80,6 +85,22 @@ class StripeLedger:
         self.invoices[(account_type, account_id, period, currency)] = invoice_id
         self.pending["stripe_invoices"].append(
             (self.mode, account_type, account_id, period, currency, customer_id, invoice_id, _now()))
+
+    def idempotency_key(self, key: str) -> str:
+        """The key to send for `key`: itself, or its latest generation after a stored server error."""
+        generation = self.con.execute(
+            "select max(generation) from main.stripe_key_generations where mode = ? and idempotency_key = ?",
+            [self.mode, key]).fetchone()[0]
+        return key if not generation else f"{key}:g{generation}"
+
+    def new_key_generation(self, key: str) -> str:
+        """A key Stripe has not seen, written at once: a later run must not send the spent one again."""
+        generation = self.con.execute(
+            "select coalesce(max(generation), 0) + 1 from main.stripe_key_generations "
+            "where mode = ? and idempotency_key = ?", [self.mode, key]).fetchone()[0]
+        self.con.execute("insert into main.stripe_key_generations values (?, ?, ?, ?)",
+                         [self.mode, key, generation, _now()])
+        return f"{key}:g{generation}"
 
     def sent_items(self) -> set[tuple[str, int]]:
         rows = self.con.execute(

@@ -17,11 +17,13 @@ import calendar
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
+from collections.abc import Callable
 from itertools import groupby
 
 import duckdb
+import stripe
 
-from exports.stripe.gateway import StripeGateway
+from exports.stripe.gateway import StripeGateway, is_server_error
 from exports.stripe.ledger import StripeLedger
 
 ITEMS_QUERY = """
@@ -66,6 +68,7 @@ class SendReport:
     items_already_confirmed: int = 0
     invoices_finalized: int = 0
     sent_minor_by_currency: Counter = field(default_factory=Counter)
+    failed: list[tuple[str, int, str]] = field(default_factory=list)  # line_key, part, what Stripe said
 
 
 def read_items(con: duckdb.DuckDBPyConnection) -> list[Item]:
@@ -76,6 +79,26 @@ def _unix(day: date) -> int:
     return calendar.timegm(day.timetuple())
 
 
+def _create(create: Callable[[dict, str], str], params: dict, key: str, find: Callable[[], str | None],
+            ledger: StripeLedger) -> tuple[str, bool]:
+    """The object's id, created under the key's current generation; and whether it was created now.
+
+    Stripe stores a 5xx under the key and replays it for that key, so after
+    one the object is looked up (it may have been made before the error), and
+    only when it is not there is it created once more, under a new generation
+    of the key. Any other error, or a second failure, is raised.
+    """
+    try:
+        return create(params, ledger.idempotency_key(key)), True
+    except stripe.StripeError as error:
+        if not is_server_error(error):
+            raise
+    found = find()
+    if found:
+        return found, False
+    return create(params, ledger.new_key_generation(key)), True
+
+
 def _customer(item: Item, ledger: StripeLedger, gateway: StripeGateway, report: SendReport) -> str:
     if item.stripe_customer_id:
         return item.stripe_customer_id
@@ -84,12 +107,13 @@ def _customer(item: Item, ledger: StripeLedger, gateway: StripeGateway, report: 
         return remembered
     customer_id = gateway.find_customer(item.account_ref)
     if customer_id is None:
-        customer_id = gateway.create_customer(
+        customer_id, created = _create(
+            lambda params, key: gateway.create_customer(params, key=key),
             {"name": item.billing_account_name or item.billing_account_id,
              "metadata": {"billing_account": item.account_ref}},
-            key=f"customer:{item.account_ref}",
+            f"customer:{item.account_ref}", lambda: gateway.find_customer(item.account_ref), ledger,
         )
-        report.customers_created += 1
+        report.customers_created += created
     ledger.record_customer(item.billing_account_type, item.billing_account_id, customer_id)
     return customer_id
 
@@ -106,12 +130,14 @@ def _invoice(item: Item, customer_id: str, ledger: StripeLedger, gateway: Stripe
     invoice_id = gateway.find_draft_invoice(customer_id, metadata)
     created = invoice_id is None
     if created:
-        invoice_id = gateway.create_invoice(
+        invoice_id, created = _create(
+            lambda params, key: gateway.create_invoice(params, key=key),
             {"customer": customer_id, "currency": item.currency, "auto_advance": False,
              "pending_invoice_items_behavior": "exclude", "metadata": metadata},
-            key=f"invoice:{item.account_ref}:{item.invoice_period:%Y-%m}:{item.currency}",
+            f"invoice:{item.account_ref}:{item.invoice_period:%Y-%m}:{item.currency}",
+            lambda: gateway.find_draft_invoice(customer_id, metadata), ledger,
         )
-        report.invoices_created += 1
+        report.invoices_created += created
     ledger.record_invoice(*args, customer_id, invoice_id)
     return invoice_id, created
 
@@ -132,32 +158,61 @@ def item_params(item: Item, customer_id: str, invoice_id: str) -> dict:
 FLUSH_EVERY_ROWS = 1000
 
 
+def _send_group(group: list[Item], ledger: StripeLedger, gateway: StripeGateway, report: SendReport,
+                finalize: bool, sent: set[tuple[str, int]]) -> None:
+    """One invoice: its customer, its draft invoice, its items; `sent` gets each item recorded."""
+    customer_id = _customer(group[0], ledger, gateway, report)
+    invoice_id, fresh = _invoice(group[0], customer_id, ledger, gateway, report)
+    existing = {} if fresh else gateway.existing_items(invoice_id)
+    for item in group:
+        try:
+            item_id = existing.get((item.line_key, item.part))
+            if item_id:
+                report.items_found_existing += 1
+            else:
+                item_id, created = _create(
+                    lambda params, key: gateway.create_invoice_item(params, key=key),
+                    item_params(item, customer_id, invoice_id), f"item:{item.line_key}:{item.part}",
+                    lambda: gateway.existing_items(invoice_id).get((item.line_key, item.part)), ledger,
+                )
+                report.items_created += created
+                report.items_found_existing += not created
+        except stripe.StripeError as error:
+            report.failed.append((item.line_key, item.part, _reason(error)))
+            continue
+        ledger.record_item(item.line_key, item.part, invoice_id, item_id, item.amount_minor, item.currency)
+        sent.add((item.line_key, item.part))
+        report.sent_minor_by_currency[item.currency] += item.amount_minor
+    if finalize and len(sent) == len(group):
+        gateway.finalize_invoice(invoice_id, key=f"finalize:{invoice_id}")
+        report.invoices_finalized += 1
+
+
+def _reason(error: stripe.StripeError) -> str:
+    """What Stripe said, without anything of the request (the key never appears in an error)."""
+    return f"{type(error).__name__} {getattr(error, 'http_status', None) or ''}: {error.user_message or error}".strip()
+
+
 def send_unsent(items: list[Item], ledger: StripeLedger, gateway: StripeGateway, finalize: bool = False) -> SendReport:
-    """Confirmations are flushed to the ledger every FLUSH_EVERY_ROWS rows and whatever
-    happens at the end; after a hard kill, the unflushed objects are found by list calls."""
+    """Send every item not confirmed yet; a line Stripe still refuses is reported and the others are sent.
+
+    Confirmations are flushed to the ledger every FLUSH_EVERY_ROWS rows and
+    whatever happens at the end; after a hard kill, the unflushed objects are
+    found by list calls.
+    """
     report = SendReport()
     confirmed = ledger.sent_items()
     report.items_already_confirmed = sum((i.line_key, i.part) in confirmed for i in items)
     pending = [i for i in items if (i.line_key, i.part) not in confirmed]
     try:
         for _, group_items in groupby(pending, key=lambda i: i.invoice_group):
-            group = list(group_items)
-            customer_id = _customer(group[0], ledger, gateway, report)
-            invoice_id, fresh = _invoice(group[0], customer_id, ledger, gateway, report)
-            existing = {} if fresh else gateway.existing_items(invoice_id)
-            for item in group:
-                item_id = existing.get((item.line_key, item.part))
-                if item_id:
-                    report.items_found_existing += 1
-                else:
-                    item_id = gateway.create_invoice_item(item_params(item, customer_id, invoice_id),
-                                                          key=f"item:{item.line_key}:{item.part}")
-                    report.items_created += 1
-                ledger.record_item(item.line_key, item.part, invoice_id, item_id, item.amount_minor, item.currency)
-                report.sent_minor_by_currency[item.currency] += item.amount_minor
-            if finalize:
-                gateway.finalize_invoice(invoice_id, key=f"finalize:{invoice_id}")
-                report.invoices_finalized += 1
+            group, sent = list(group_items), set()
+            try:
+                _send_group(group, ledger, gateway, report, finalize, sent)
+            except stripe.StripeError as error:
+                # The customer, the invoice or its finalizing failed: the items not sent are reported.
+                report.failed += [(i.line_key, i.part, _reason(error)) for i in group
+                                  if (i.line_key, i.part) not in sent]
             if ledger.pending_rows >= FLUSH_EVERY_ROWS:
                 ledger.flush()
     finally:
