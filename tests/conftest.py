@@ -48,6 +48,16 @@ class Warehouse:
         return self.landing / "usage" / landing_date
 
 
+@pytest.fixture(autouse=True)
+def environment_as_it_was():
+    """`partner-billing run` turns its flags into environment variables (SPEC §7); a test that calls
+    it in this process must not leave them to the next test."""
+    saved = dict(os.environ)
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
 @pytest.fixture
 def wh(tmp_path: Path) -> Warehouse:
     warehouse = Warehouse(tmp_path)
