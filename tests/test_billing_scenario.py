@@ -11,6 +11,7 @@ import duckdb
 import pytest
 
 from dagster_project.cli import main
+from tests.conftest import clear_pipeline_environment
 from tests.scenario import write_scenario
 
 JAN, FEB = date(2025, 1, 1), date(2025, 2, 1)
@@ -21,9 +22,7 @@ def billed(tmp_path_factory):
     root = tmp_path_factory.mktemp("scenario")
     write_scenario(root / "landing")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR", "BILLING_START",
-                     "DAGSTER_HOME", "STRIPE_MODE", "STRIPE_API_KEY", "STRIPE_API_BASE"):
-            mp.delenv(name, raising=False)
+        clear_pipeline_environment(mp)
         mp.chdir(root)
         args = ["run", "--through", "2025-02", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
                 "--analytics", "a.duckdb", "--exports", "exports"]

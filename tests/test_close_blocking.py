@@ -10,6 +10,7 @@ import pytest
 from dagster_project.cli import main
 from dagster_project.defs.close.emission import CloseRefused, check_close_order
 from tests.landing import USAGE_HEADER, write_csv
+from tests.conftest import clear_pipeline_environment
 from tests.scenario import ASSIGNMENTS, PARTNERS, TENANTS, write_scenario
 
 
@@ -18,8 +19,7 @@ PARTNER_HEADER = ["partner_id", "name", "parent_partner_id", "bills_via_parent",
 
 
 def _close_january(tmp_path, monkeypatch, capsys) -> str:
-    for name in ("BILLING_START", "DAGSTER_HOME"):
-        monkeypatch.delenv(name, raising=False)
+    clear_pipeline_environment(monkeypatch)
     monkeypatch.chdir(tmp_path)
     code = main(["run", "--through", "2025-01", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb"])
     assert code == 1
@@ -65,8 +65,7 @@ def test_usage_without_a_list_price_in_its_currency_stops_the_close(tmp_path, mo
 
 def test_a_close_that_fails_later_in_a_replay_still_publishes_the_months_closed_before_it(tmp_path, monkeypatch, capsys):
     _scenario_with_unpriced_usage(tmp_path / "landing", "2025-02-06")
-    for name in ("BILLING_START", "DAGSTER_HOME", "STRIPE_MODE"):
-        monkeypatch.delenv(name, raising=False)
+    clear_pipeline_environment(monkeypatch)
     monkeypatch.chdir(tmp_path)
 
     code = main(["run", "--through", "2025-02", "--landing", "landing", "--warehouse", "w.duckdb",

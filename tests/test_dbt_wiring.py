@@ -32,8 +32,14 @@ def test_the_daily_build_clears_any_close_month(tmp_path):
     assert dbt_environment(settings_in(tmp_path), None)[CLOSE_MONTH_VARIABLE] == ""
 
 
-def test_runs_build_without_unit_tests_which_run_in_the_test_suite_and_without_json_artifacts():
-    assert build_args() == ["build", "--exclude-resource-type", "unit_test", "--no-write-json"]
+def test_runs_build_without_unit_tests_which_run_in_the_test_suite_and_without_json_artifacts(tmp_path):
+    # int_recomputed_lines has unit tests: a plain build of it would run them.
+    result = run_dbt(tmp_path, *build_args(), "--empty", "--exclude-resource-type", "test",
+                     "--select", "+int_recomputed_lines")
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert "OK created sql table model intermediate.int_recomputed_lines" in result.stdout
+    assert "unit_test" not in result.stdout
+    assert not (tmp_path / "target" / "run_results.json").exists()
 
 
 def test_dbt_keeps_one_target_folder_beside_each_warehouse(tmp_path):

@@ -1,3 +1,9 @@
+"""SPEC §3 case by case: one test per reject reason and per reading rule of a landed usage file.
+
+Longer than the other modules on purpose: the cases are short, independent
+and read in the spec's order, which splitting the file would lose.
+"""
+
 from __future__ import annotations
 
 from datetime import date, datetime

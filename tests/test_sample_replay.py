@@ -12,6 +12,7 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.defs.paths import REPO_ROOT
+from tests.conftest import clear_pipeline_environment
 
 RUN = ["run", "--through", "2025-08", "--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
        "--analytics", "a.duckdb", "--exports", "exports"]
@@ -21,8 +22,7 @@ RUN = ["run", "--through", "2025-08", "--landing", "landing", "--warehouse", "w.
 def replayed(tmp_path_factory):
     root = tmp_path_factory.mktemp("sample")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("STRIPE_MODE", "STRIPE_API_KEY", "STRIPE_API_BASE"):
-            mp.delenv(name, raising=False)
+        clear_pipeline_environment(mp)
         # A persistent instance, as `dagster dev` and the benchmark use, so its event log can be read.
         (root / "dagster_home").mkdir()
         shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster_home" / "dagster.yaml")

@@ -11,7 +11,7 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.defs.warehouse.cli_args import CLOSE_MONTH_VARIABLE
-from tests.conftest import run_dbt
+from tests.conftest import clear_pipeline_environment, run_dbt
 from tests.scenario import write_scenario
 
 # build_id names the build, so it differs between an incremental and a full build of the same rows.
@@ -32,9 +32,7 @@ def _query(root: Path, sql: str) -> list[tuple]:
 def test_the_usage_models_rebuild_only_the_months_whose_inputs_changed(tmp_path):
     write_scenario(tmp_path / "landing")
     with pytest.MonkeyPatch.context() as mp:
-        for name in ("LANDING_DIR", "WAREHOUSE_PATH", "LEDGER_PATH", "ANALYTICS_PATH", "EXPORTS_DIR",
-                     "BILLING_START", "DAGSTER_HOME", "STRIPE_MODE"):
-            mp.delenv(name, raising=False)
+        clear_pipeline_environment(mp)
         mp.chdir(tmp_path)
         common = ["--landing", "landing", "--warehouse", "w.duckdb", "--ledger", "l.duckdb",
                   "--analytics", "a.duckdb", "--exports", "exports"]
