@@ -60,6 +60,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def run_log_path(settings, started: datetime, pid: int) -> Path:
+    """The second and the process id: two runs started together write two logs."""
+    return Path(settings.warehouse_path).parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}-{pid}.log"
+
+
 def _summary(settings) -> str:
     from dagster_project.defs.ingest.readiness import ingested_dates
     from dagster_project.defs.partitions import FIRST_LANDING_DATE
@@ -124,8 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
     defs = build_definitions()
     settings = PipelineSettings.from_env()
-    # The pid as well as the second: two runs started together write two logs.
-    log_path = Path(settings.warehouse_path).parent / "logs" / f"run-{datetime.now(UTC):%Y%m%dT%H%M%S}-{os.getpid()}.log"
+    log_path = run_log_path(settings, datetime.now(UTC), os.getpid())
     log_path.parent.mkdir(parents=True, exist_ok=True)
     progress = sys.stdout
     print(f"full log: {log_path}")

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from dagster_project.cli import main
-from tests.conftest import PIPELINE_VARIABLES, clear_pipeline_environment, run_arguments
+from tests.conftest import PIPELINE_VARIABLES, clear_pipeline_environment, run_arguments, settings_in
 from tests.scenario import write_scenario
 
 PARTNER_BILLING = str(Path(sys.executable).parent / "partner-billing")
@@ -75,3 +75,36 @@ def test_months_whose_publication_did_not_finish_get_their_statements_at_the_nex
         assert main(run_arguments(tmp_path, "2025-02")) == 0
     assert written == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-02/PA.csv"]
     assert (tmp_path / "exports/2025-01/PA.csv").read_bytes() == january
+
+
+def test_two_runs_started_in_the_same_second_write_two_logs(tmp_path):
+    from datetime import UTC, datetime
+
+    from dagster_project.cli import run_log_path
+
+    started = datetime(2025, 3, 1, 6, 0, 0, tzinfo=UTC)
+    settings = settings_in(tmp_path)
+    assert run_log_path(settings, started, 101) != run_log_path(settings, started, 102)
+    assert run_log_path(settings, started, 101) == tmp_path / "logs" / "run-20250301T060000-101.log"
+
+
+def test_a_run_that_finds_the_ledger_locked_by_another_process_says_so_in_one_sentence(tmp_path, capsys):
+    write_scenario(tmp_path / "landing")
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(tmp_path / 'l.duckdb')!r}); "
+                               "print('ok', flush=True); time.sleep(120)"],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        assert _run_in_process(tmp_path) == 1
+    finally:
+        holder.kill()
+    err = capsys.readouterr().err
+    assert err.startswith(f"partner-billing run failed: The DuckDB file {tmp_path / 'l.duckdb'} is locked by another process")
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def _run_in_process(root: Path) -> int:
+    with pytest.MonkeyPatch.context() as mp:
+        clear_pipeline_environment(mp)
+        return main(run_arguments(root, "2025-01"))
