@@ -63,6 +63,9 @@ class StripeLedger:
         self.invoices = {(t, a, p, cur): i for t, a, p, cur, i in con.execute(
             "select billing_account_type, billing_account_id, invoice_period, currency, invoice_id "
             "from main.stripe_invoices where mode = ?", [mode]).fetchall()}
+        self.generations: dict[str, int] = dict(con.execute(
+            "select idempotency_key, max(generation) from main.stripe_key_generations where mode = ? group by 1",
+            [mode]).fetchall())
         self.next_seq = con.execute("select coalesce(max(seq), 0) + 1 from main.stripe_outbox").fetchone()[0]
         self.pending: dict[str, list[tuple]] = {t: [] for t in self.TABLES}
 
@@ -88,18 +91,15 @@ class StripeLedger:
 
     def idempotency_key(self, key: str) -> str:
         """The key to send for `key`: itself, or its latest generation after a stored server error."""
-        generation = self.con.execute(
-            "select max(generation) from main.stripe_key_generations where mode = ? and idempotency_key = ?",
-            [self.mode, key]).fetchone()[0]
+        generation = self.generations.get(key, 0)
         return key if not generation else f"{key}:g{generation}"
 
     def new_key_generation(self, key: str) -> str:
         """A key Stripe has not seen, written at once: a later run must not send the spent one again."""
-        generation = self.con.execute(
-            "select coalesce(max(generation), 0) + 1 from main.stripe_key_generations "
-            "where mode = ? and idempotency_key = ?", [self.mode, key]).fetchone()[0]
+        generation = self.generations.get(key, 0) + 1
         self.con.execute("insert into main.stripe_key_generations values (?, ?, ?, ?)",
                          [self.mode, key, generation, _now()])
+        self.generations[key] = generation
         return f"{key}:g{generation}"
 
     def sent_items(self) -> set[tuple[str, int]]:
