@@ -34,7 +34,7 @@ START, MONTHS, THROUGH = "2025-01", 12, "2025-12"
 EXTRA_DAY = "2026-01-04"
 EXTRA_DAY_SOURCE, EXTRA_DAY_SHIFT_DAYS = "2025-12-15", 20
 # The replay: one ingest, each month closed up to its emission, one publication.
-RUN_JOBS = ("ingest_job", "emit_job", "publish_job", "close_job")
+RUN_JOBS = ("ingest_job", "close_emit_job", "close_publish_job", "close_job")
 
 
 class PeakRss:
@@ -110,9 +110,9 @@ def fixed_overhead_per_close(runs: dict[str, list[dict]], dbt_startup: float) ->
     def orchestration(job: str) -> float:
         return sum(r["run_seconds"] - r["steps_seconds"] for r in runs[job]) / len(runs[job])
 
-    replay_month = orchestration("emit_job") + dbt_startup
+    replay_month = orchestration("close_emit_job") + dbt_startup
     return {"replay_month": round(replay_month, 2),
-            "scheduled_close": round(replay_month + orchestration("publish_job") + dbt_startup, 2)}
+            "scheduled_close": round(replay_month + orchestration("close_publish_job") + dbt_startup, 2)}
 
 
 def _floor_connection(database: str) -> duckdb.DuckDBPyConnection:

@@ -112,14 +112,16 @@ def main(argv: list[str] | None = None) -> int:
     from dagster_project.definitions import build_definitions
     from dagster_project.defs.settings import PipelineSettings
     from dagster_project.duckdb_files import DuckDBFileLocked
-    from dagster_project.replay import BlockingCheckFailed, instance, replay
+    from dagster_project.defs.run_tags import close_tags
+    from dagster_project.replay import BlockingCheckFailed, instance, parse_month, replay
 
     if args.command == "export":
         out = str(Path(args.out).resolve()) if args.out else ""
         config = {"ops": {"export_statement": {"config": {
             "billing_account": args.billing_account, "period": args.period, "out": out}}}}
         result = build_definitions().resolve_job_def("export_statement_job").execute_in_process(
-            run_config=config, instance=instance(), raise_on_error=False)
+            run_config=config, instance=instance(), raise_on_error=False,
+            tags=close_tags(parse_month(args.period), "export"))
         if not result.success:
             failure = next((e.step_failure_data.error.message for e in result.all_events if e.is_step_failure), "")
             print(f"partner-billing export failed: {failure.strip()}", file=sys.stderr)

@@ -19,7 +19,7 @@ import dagster as dg
 
 from dagster_project.defs.close.emission import closed_months
 from dagster_project.defs.close.plan import INGEST_JOB, close_plan, publication_request
-from dagster_project.defs.partitions import FIRST_LANDING_DATE, next_month
+from dagster_project.defs.partitions import FIRST_LANDING_DATE, month_start, next_month
 from dagster_project.defs.warehouse.failing_rows import ALL_ROWS, FIRST_ROWS
 from dagster_project.defs.settings import PipelineSettings
 from dagster_project.defs.stripe.definitions import StripeSettings
@@ -35,10 +35,6 @@ class ReplayReport:
     closed_months: list[str] = field(default_factory=list)
     refreshed_month: str | None = None
     ingest_runs: int = 0
-
-
-def month_start(value: date) -> date:
-    return value.replace(day=1)
 
 
 def parse_month(text: str) -> date:

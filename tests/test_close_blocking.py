@@ -72,7 +72,7 @@ def test_a_close_that_fails_later_in_a_replay_still_publishes_the_months_closed_
                  "--ledger", "l.duckdb", "--exports", "exports"])
 
     assert code == 1
-    assert "emit_job" in capsys.readouterr().err
+    assert "close_emit_job" in capsys.readouterr().err
     with duckdb.connect(str(tmp_path / "l.duckdb"), read_only=True) as con:
         assert con.execute("select close_month from closes").fetchall() == [(date(2025, 1, 1),)]
         january = con.execute("select line_key, amount_minor from invoice_lines order by 1").fetchall()

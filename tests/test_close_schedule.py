@@ -13,7 +13,8 @@ import pytest
 
 from dagster_project.cli import main
 from dagster_project.defs.close.definitions import close_when_ingested, monthly_close_schedule
-from dagster_project.defs.close.plan import CLOSE_MONTH_TAG, RUN_KIND_TAG, close_plan
+from dagster_project.defs.close.plan import close_plan
+from dagster_project.defs.run_tags import CLOSE_MONTH_TAG, RUN_KIND_TAG
 from dagster_project.defs.partitions import next_month
 from dagster_project.defs.settings import PipelineSettings
 from ingest.accounts import load_accounts
@@ -45,7 +46,7 @@ def test_the_plan_ingests_the_missing_landing_dates_through_the_close_date_then_
     assert ingest.run_key == "close-2025-02-ingest-2025-02-27-2025-03-01"
     assert (close.job_name, close.partition_key, close.run_key) == ("close_job", "2025-02-01", "close-2025-02")
     assert [r.tags[RUN_KIND_TAG] for r in (ingest, close)] == ["ingest", "close"]
-    assert {r.tags[CLOSE_MONTH_TAG] for r in (ingest, close)} == {"2025-02-01"}
+    assert {r.tags[CLOSE_MONTH_TAG] for r in (ingest, close)} == {"2025-02"}
 
 
 def test_with_every_date_ingested_the_plan_is_the_close_alone(tmp_path):
@@ -60,7 +61,7 @@ def test_a_replay_plan_ingests_through_its_last_close_date_and_stops_at_the_emis
     _landing(tmp_path)
     ingest, emit = close_plan(settings_in(tmp_path), date(2025, 2, 1), publish=False, ingest_through=date(2025, 4, 1))
     assert (ingest.tags[RANGE_START], ingest.tags[RANGE_END]) == ("2025-02-27", "2025-03-02")
-    assert (emit.job_name, emit.tags[RUN_KIND_TAG]) == ("emit_job", "emit")
+    assert (emit.job_name, emit.tags[RUN_KIND_TAG]) == ("close_emit_job", "emit")
 
 
 def test_the_plan_reingests_dates_whose_unknown_tenant_the_landed_tenants_file_now_has(tmp_path):
@@ -102,7 +103,7 @@ def test_after_the_ingest_the_sensor_launches_the_close_once_by_run_key(tmp_path
     _ingest(settings, date(2025, 2, 27), date(2025, 3, 1))
     instance = dg.DagsterInstance.ephemeral()
     run = instance.create_run_for_job(dg.GraphDefinition(name="g", node_defs=[]).to_job(name="ingest_job"),
-                                      tags={CLOSE_MONTH_TAG: "2025-02-01"})
+                                      tags={CLOSE_MONTH_TAG: "2025-02"})
     request = _sensor_request(instance, run, settings)
     assert (request.job_name, request.partition_key, request.run_key) == ("close_job", "2025-02-01", "close-2025-02")
 
@@ -168,7 +169,7 @@ def test_the_scheduled_close_bills_exactly_what_partner_billing_run_bills(sample
 
     assert [r.dagster_run.job_name for r in january] == ["ingest_job", "close_job"]
     assert [r.dagster_run.job_name for r in february] == ["ingest_job", "close_job"]
-    assert [r.dagster_run.tags[CLOSE_MONTH_TAG] for r in january + february] == ["2025-01-01"] * 2 + ["2025-02-01"] * 2
+    assert [r.dagster_run.tags[CLOSE_MONTH_TAG] for r in january + february] == ["2025-01"] * 2 + ["2025-02"] * 2
     lines = _emitted(scheduled)
     assert len(lines) > 20
     assert lines == _emitted(replayed)

@@ -65,7 +65,7 @@ def test_the_post_close_marts_come_after_the_ledger_emission():
     import dagster as dg
 
     parents = graph.get(dg.AssetKey(["marts", "fct_invoice_lines"])).parent_keys
-    assert dg.AssetKey(["ledger", "emitted_invoice_lines"]) in parents
+    assert dg.AssetKey(["close", "monthly_close"]) in parents
     assert dg.AssetKey(["raw", "usage_events"]) in graph.get(dg.AssetKey(["staging", "stg_landing__usage_events"])).parent_keys
 
 

@@ -39,6 +39,8 @@ SETTINGS = (
     Setting("ANALYTICS_PATH", "data/analytics.duckdb", "The marts published for analysts after each run."),
     Setting("EXPORTS_DIR", "data/exports", "Partner statements, YYYY-MM/<billing_account_id>.csv."),
     Setting("BILLING_START", "", "Go-live month (YYYY-MM): usage dated earlier is rejected as before_billing_start."),
+    Setting("PARTITIONS_START", "", "Optional (YYYY-MM): first partition of landing dates and service months; "
+            "by default the go-live, else the first landing month."),
     Setting("STRIPE_MODE", "outbox", "outbox (no network: the exact requests go to a table) or live."),
     Setting("STRIPE_API_KEY", "", "Only for STRIPE_MODE=live; read when sending, never stored or logged."),
     Setting("STRIPE_API_BASE", "", "Optional: a local Stripe-compatible server."),

@@ -6,7 +6,8 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.close.emission import emit_close
-from dagster_project.defs.close.plan import CLOSE_JOB, CLOSE_MONTH_TAG, EMIT_JOB, PUBLISH_JOB, close_plan
+from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, close_plan
+from dagster_project.defs.run_tags import CLOSE_MONTH_TAG
 from dagster_project.defs.ingest.definitions import account_files, ingest_job
 from dagster_project.defs.partitions import service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
@@ -28,7 +29,7 @@ PROPOSED = [dg.AssetKey(["marts", name]) for name in
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
 )
-def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
+def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
     month = date.fromisoformat(context.partition_key)
     emission = emit_close(Path(settings.warehouse_path), Path(settings.ledger_path), month, context.run.run_id)
     if emission.already_closed:
@@ -49,7 +50,7 @@ def emitted_invoice_lines(context: dg.AssetExecutionContext, settings: PipelineS
 # A close in two parts: what closes the month (account files as they are at
 # the close, checks, then the emission), and what publishes it (reporting
 # marts, partner statements, analytics, Stripe).
-EMISSION = dg.AssetSelection.assets(account_files, close_dbt_models, emitted_invoice_lines)
+EMISSION = dg.AssetSelection.assets(account_files, close_dbt_models, monthly_close)
 PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe")
 
 close_job = dg.define_asset_job(
@@ -60,14 +61,14 @@ close_job = dg.define_asset_job(
     "to Stripe.",
 )
 
-emit_job = dg.define_asset_job(
+close_emit_job = dg.define_asset_job(
     EMIT_JOB,
     selection=EMISSION,
     description="The first part of close_job, up to the emission: a replay closes each month with it and "
     "publishes once, after the last.",
 )
 
-publish_job = dg.define_asset_job(
+close_publish_job = dg.define_asset_job(
     PUBLISH_JOB,
     selection=PUBLICATION,
     description="The second part of close_job, as of the latest closed month: rebuild the reporting marts, write "
@@ -99,13 +100,13 @@ def close_when_ingested(context: dg.RunStatusSensorContext, settings: PipelineSe
     tag = context.dagster_run.tags.get(CLOSE_MONTH_TAG)
     if not tag:
         return dg.SkipReason("not an ingest for a close")
-    return close_plan(settings, date.fromisoformat(tag))[0]
+    return close_plan(settings, date.fromisoformat(f"{tag}-01"))[0]
 
 
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[emitted_invoice_lines],
-        jobs=[close_job, emit_job, publish_job],
+        assets=[monthly_close],
+        jobs=[close_job, close_emit_job, close_publish_job],
         schedules=[monthly_close_schedule],
         sensors=[close_when_ingested],
     )

@@ -21,19 +21,14 @@ from dagster._core.storage.tags import ASSET_PARTITION_RANGE_END_TAG, ASSET_PART
 
 from dagster_project.defs.ingest.readiness import dates_to_ingest, dates_with_newly_known_tenants
 from dagster_project.defs.partitions import next_month
+from dagster_project.defs.run_tags import close_tags
 from dagster_project.defs.settings import PipelineSettings
 
 INGEST_JOB = "ingest_job"
 CLOSE_JOB = "close_job"
-EMIT_JOB = "emit_job"
-PUBLISH_JOB = "publish_job"
+EMIT_JOB = "close_emit_job"
+PUBLISH_JOB = "close_publish_job"
 
-CLOSE_MONTH_TAG = "partner_billing/close_month"
-RUN_KIND_TAG = "partner_billing/run_kind"
-
-
-def _tags(month: date, kind: str) -> dict[str, str]:
-    return {CLOSE_MONTH_TAG: month.isoformat(), RUN_KIND_TAG: kind}
 
 
 def ingest_request(month: date, first: date, last: date) -> dg.RunRequest:
@@ -44,7 +39,7 @@ def ingest_request(month: date, first: date, last: date) -> dg.RunRequest:
         tags={
             ASSET_PARTITION_RANGE_START_TAG: first.isoformat(),
             ASSET_PARTITION_RANGE_END_TAG: last.isoformat(),
-            **_tags(month, "ingest"),
+            **close_tags(month, "ingest"),
         },
     )
 
@@ -55,7 +50,7 @@ def publication_request(month: date) -> dg.RunRequest:
         run_key=f"close-{month:%Y-%m}-publish",
         job_name=PUBLISH_JOB,
         partition_key=month.isoformat(),
-        tags=_tags(month, "publish"),
+        tags=close_tags(month, "publish"),
     )
 
 
@@ -63,7 +58,7 @@ def close_plan(settings: PipelineSettings, month: date, *, publish: bool = True,
                ingest_through: date | None = None) -> list[dg.RunRequest]:
     """The runs still needed to close `month`, in order; the first is the one to launch next.
 
-    `publish=False` ends the plan at the emission (emit_job instead of
+    `publish=False` ends the plan at the emission (close_emit_job instead of
     close_job), for a replay that closes several months and publishes once,
     after the last, with `publication_request`. `ingest_through` widens the
     ingest to a later close date, so a replay ingests once for all its months:
@@ -78,6 +73,6 @@ def close_plan(settings: PipelineSettings, month: date, *, publish: bool = True,
         run_key=f"close-{month:%Y-%m}",
         job_name=CLOSE_JOB if publish else EMIT_JOB,
         partition_key=month.isoformat(),
-        tags=_tags(month, "close" if publish else "emit"),
+        tags=close_tags(month, "close" if publish else "emit"),
     ))
     return plan

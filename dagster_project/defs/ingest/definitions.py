@@ -9,6 +9,7 @@ import dagster as dg
 
 from dagster_project.defs.partitions import FIRST_LANDING_DATE, landing_dates
 from dagster_project.defs.ingest.readiness import dates_to_ingest
+from dagster_project.defs.run_tags import ingest_tags
 from dagster_project.defs.paths import PRICE_BOOK_SEED
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from ingest.accounts import load_accounts
@@ -197,21 +198,25 @@ ingest_job = dg.define_asset_job(
 )
 
 
-@dg.schedule(job=ingest_job, cron_schedule="30 0 * * *", execution_timezone="UTC")
+@dg.schedule(job=ingest_job, cron_schedule="30 0 * * *", execution_timezone="UTC",
+             description="00:30 UTC every day: ingest the landing date that has just ended, so the daily "
+                         "usage tables are current; closes are started by monthly_close_schedule.")
 def daily_ingest_schedule(context: dg.ScheduleEvaluationContext):
-    """Just after midnight UTC, ingest the landing date that has just ended."""
     scheduled = context.scheduled_execution_time
     key = landing_dates.get_partition_key_for_timestamp(scheduled.timestamp() - 86400)
-    return dg.RunRequest(run_key=f"daily-ingest-{key}", partition_key=key)
+    return dg.RunRequest(run_key=f"daily-ingest-{key}", partition_key=key, tags=ingest_tags(key, "daily_ingest"))
 
 
-@dg.sensor(job=ingest_job, minimum_interval_seconds=300)
+@dg.sensor(job=ingest_job, minimum_interval_seconds=300,
+           description="Every 5 minutes: a landing date never ingested, or whose files were added, replaced or "
+                       "deleted since it was, gets an ingest run (the rule the close plan uses), once per set of files.")
 def landing_folder_sensor(context: dg.SensorEvaluationContext, settings: PipelineSettings):
-    """A landing date never ingested, or whose files changed since it was, gets an ingest run (the close plan's rule)."""
     landing = Path(settings.landing_dir)
     for landing_date in dates_to_ingest(settings, through=date.max):
         fingerprint = files_fingerprint(landing, landing_date)
-        yield dg.RunRequest(run_key=f"landed-{landing_date}-{fingerprint}", partition_key=landing_date.isoformat())
+        key = landing_date.isoformat()
+        yield dg.RunRequest(run_key=f"landed-{key}-{fingerprint}", partition_key=key,
+                            tags=ingest_tags(key, "landed_files"))
 
 
 def defs() -> dg.Definitions:

@@ -5,6 +5,7 @@
 - reporting: month partitioned, the marts over the ledger, after the emission.
 """
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,8 +131,22 @@ def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from _build(context, dbt, settings, context.partition_key)
 
 
+def ledger_table_specs() -> list[dg.AssetSpec]:
+    """The ledger's tables, which dbt reads as sources: the close's emission appends to them.
+
+    They have no upstream edge to the close asset, which reads them itself
+    (what earlier closes emitted) before it appends: the edge would be a cycle.
+    """
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return [
+        translator.get_asset_spec(manifest, unique_id, dbt_project).replace_attributes(
+            description=f"{source['description']} Appended to by close/monthly_close; never rebuilt.")
+        for unique_id, source in sorted(manifest["sources"].items()) if source["source_name"] == "ledger"
+    ]
+
+
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models],
+        assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models, *ledger_table_specs()],
         resources={"dbt": PartnerBillingDbtCli.dying_with_its_parent(dbt_project, DBT_EXECUTABLE)},
     )

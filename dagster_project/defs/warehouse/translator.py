@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
 
-LEDGER_EMISSION = dg.AssetKey(["ledger", "emitted_invoice_lines"])
+LEDGER_EMISSION = dg.AssetKey(["close", "monthly_close"])
 
 
 class PartnerBillingTranslator(DagsterDbtTranslator):
@@ -30,7 +30,13 @@ class PartnerBillingTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props["resource_type"] == "seed":
             return "seeds"
+        if dbt_resource_props["resource_type"] == "source":
+            return "raw" if dbt_resource_props["source_name"] == "landing" else "ledger"
         return dbt_resource_props["fqn"][1]
+
+    def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
+        """The description written in dbt's yml; never the model's SQL, which dagster-dbt shows by default."""
+        return dbt_resource_props.get("description") or ""
 
     def get_asset_spec(self, manifest, unique_id, project):  # noqa: ANN001
         spec = super().get_asset_spec(manifest, unique_id, project)
