@@ -5,11 +5,24 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import date, datetime
+from decimal import Decimal
 
 import dagster as dg
 import pytest
 
 from dagster_project.definitions import defs
+from dagster_project.defs.close.definitions import BLOCKING_CHECKS
+from dagster_project.defs.close.review import (
+    Adjustment,
+    CurrencySide,
+    StatementReconciliation,
+    adjustment_reason,
+    adjustments_markdown,
+    money,
+    statements_markdown,
+    totals_markdown,
+)
+from dagster_project.defs.warehouse.definitions import close_dbt_models
 from dagster_project.defs.ingest.definitions import daily_ingest_schedule, landing_folder_sensor
 from dagster_project.defs.partitions import partition_starts
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG, LANDING_DATE_TAG, RUN_KIND_TAG
@@ -98,3 +111,78 @@ def test_the_landing_sensor_tags_its_runs_with_the_landing_date(tmp_path):
     [request] = list(landing_folder_sensor(dg.build_sensor_context(resources={"settings": settings})))
     assert (request.partition_key, request.tags[LANDING_DATE_TAG], request.tags[RUN_KIND_TAG]) == (
         "2025-03-01", "2025-03-01", "landed_files")
+
+
+def test_money_is_shown_in_major_units_with_the_upper_case_code_exactly():
+    assert money(38447312, 2, "dkk") == "384,473.12 DKK"
+    assert money(-5, 2, "eur") == "-0.05 EUR"
+    assert money(1200, 0, "jpy") == "1,200 JPY"
+
+
+def test_the_close_totals_put_partner_and_direct_side_by_side_per_currency():
+    rows = [CurrencySide("eur", 2, "partner", 2, 7, 100000, -2500, 97500),
+            CurrencySide("eur", 2, "tenant", 3, 4, 40000, 0, 40000),
+            CurrencySide("jpy", 0, "tenant", 1, 1, 1200, 0, 1200)]
+    assert totals_markdown(rows) == "\n".join([
+        "**EUR**", "", "| | Partner | Direct | All |", "|---|--:|--:|--:|",
+        "| Invoices | 2 | 3 | 5 |",
+        "| Lines | 7 | 4 | 11 |",
+        "| Usage | 1,000.00 EUR | 400.00 EUR | 1,400.00 EUR |",
+        "| Adjustments | -25.00 EUR | 0.00 EUR | -25.00 EUR |",
+        "| Total | 975.00 EUR | 400.00 EUR | 1,375.00 EUR |",
+        "", "**JPY**", "", "| | Partner | Direct | All |", "|---|--:|--:|--:|",
+        "| Invoices | 0 | 1 | 1 |",
+        "| Lines | 0 | 1 | 1 |",
+        "| Usage | 0 JPY | 1,200 JPY | 1,200 JPY |",
+        "| Adjustments | 0 JPY | 0 JPY | 0 JPY |",
+        "| Total | 0 JPY | 1,200 JPY | 1,200 JPY |",
+    ])
+
+
+def _adjustment(account: str, amount: int, quantity: str = "0", tier: str | None = None) -> Adjustment:
+    return Adjustment("partner" if tier else "tenant", account, "2025-01", "api_calls", Decimal(quantity), tier,
+                      amount, "eur", 2)
+
+
+def test_adjustments_list_the_largest_twenty_by_amount_with_the_total_of_all_and_why():
+    adjustments = [_adjustment(f"T{n:03d}", n * 100, quantity=str(n)) for n in range(1, 23)]
+    adjustments.append(_adjustment("P001", -9999, tier="Gold"))
+    text = adjustments_markdown(adjustments)
+    lines = text.splitlines()
+    total = sum(n * 100 for n in range(1, 23)) - 9999
+    assert lines[0] == f"The largest 20 of 23 adjustments, by amount. Total of all: {money(total, 2, 'eur')}."
+    rows = lines[4:]
+    assert len(rows) == 20
+    assert rows[0] == "| P001 | Partner | 2025-01 | api_calls | -99.99 EUR | price or tier change (Gold tier) |"
+    assert rows[1] == "| T022 | Direct | 2025-01 | api_calls | 22.00 EUR | quantity +22 |"
+    assert "T002" not in text and "T003 " not in text
+
+
+def test_a_negative_quantity_difference_is_given_as_the_reason():
+    assert adjustment_reason(_adjustment("T1", -300, quantity="-1.500000")) == "quantity -1.5"
+
+
+def test_statements_are_shown_beside_the_partner_invoices_with_their_difference():
+    text = statements_markdown([StatementReconciliation("eur", 2, 97500, 97500),
+                                StatementReconciliation("dkk", 2, 100, 0)])
+    assert text.splitlines()[2:] == ["| DKK | 1.00 DKK | 0.00 DKK | 1.00 DKK |",
+                                     "| EUR | 975.00 EUR | 975.00 EUR | 0.00 EUR |"]
+
+
+def test_the_close_lists_every_blocking_check_of_the_close_with_what_it_holds():
+    text = BLOCKING_CHECKS
+    blocking = [s for s in close_dbt_models.check_specs if s.blocking]
+    assert text.splitlines()[0] == f"{len(blocking)} blocking checks passed."
+    assert ("| assert_usage_has_a_list_price | intermediate/int_recomputed_lines | A returned row is a billing "
+            "line with usage in a currency for which the price book has no list price") in text
+    assert all(s.description for s in blocking)
+
+
+def test_generic_dbt_tests_are_described_in_words():
+    graph = defs.resolve_asset_graph()
+    spec = graph.get_check_spec(dg.AssetCheckKey(
+        dg.AssetKey(["staging", "stg_landing__partners"]),
+        "relationships_stg_landing__partners_parent_partner_id__partner_id__ref_stg_landing__partners_"))
+    assert spec.description == ("Every stg_landing__partners.parent_partner_id is a partner_id of "
+                                "stg_landing__partners. A failing row names one that is not.")
+    assert all(graph.get_check_spec(k).description for k in graph.asset_check_keys)

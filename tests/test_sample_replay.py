@@ -108,3 +108,44 @@ def test_the_forecast_beats_a_naive_last_value_forecast_on_held_back_months(repl
     assert method < naive
     quarters = _q(replayed, "w.duckdb", "select count(distinct forecast_month), count(*) from marts.fct_usage_forecast")[0]
     assert quarters[0] == 3 and quarters[1] > 0
+
+
+def _latest_metadata(root, key: list[str], partition: str) -> dict:
+    instance = dg.DagsterInstance.from_config(str(root / "dagster_home"))
+    [record] = instance.fetch_materializations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(key), asset_partitions=[partition]), limit=1).records
+    return record.asset_materialization.metadata
+
+
+def test_the_close_shows_each_months_invoice_totals_per_currency_in_major_units_partner_and_direct(replayed):
+    metadata = _latest_metadata(replayed, ["close", "monthly_close"], "2025-08-01")
+    text = metadata["totals"].value
+    for currency, side, column, total, invoices in _q(replayed, "l.duckdb", """
+            select upper(currency), billing_account_type, case billing_account_type when 'partner' then 2 else 3 end,
+                   sum(amount_minor), count(distinct billing_account_id)
+            from invoice_lines where invoice_period = date '2025-08-01' group by all"""):
+        block = text.split(f"**{currency}**")[1].split("**")[0]
+        total_row = next(line for line in block.splitlines() if line.startswith("| Total |"))
+        invoices_row = next(line for line in block.splitlines() if line.startswith("| Invoices |"))
+        assert total_row.split(" | ")[column - 1].strip() == f"{total / 100:,.2f} {currency}"
+        assert invoices_row.split(" | ")[column - 1].strip() == f"{invoices:,}"
+    assert metadata["checks_passed_before_emission"].value.splitlines()[0].endswith("blocking checks passed.")
+
+
+def test_the_close_lists_its_adjustments_with_account_month_metric_amount_and_reason(replayed):
+    adjusted = _q(replayed, "l.duckdb", """select invoice_period, count(*) from invoice_lines
+        where line_type = 'adjustment' group by 1 order by 2 desc limit 1""")
+    if not adjusted:
+        pytest.skip("this sample has no adjustments")
+    period, count = adjusted[0]
+    text = _latest_metadata(replayed, ["close", "monthly_close"], period.isoformat())["adjustments"].value
+    rows = [line for line in text.splitlines() if line.startswith("| ") and not line.startswith("| Account")]
+    assert len(rows) == min(count, 20)
+    assert all(row.split(" | ")[5].strip().startswith(("quantity", "price")) for row in rows)
+
+
+def test_the_statements_reconcile_visibly_to_the_partner_invoices(replayed):
+    text = _latest_metadata(replayed, ["exports", "partner_statements"], "2025-08-01")[
+        "statements_beside_partner_invoices"].value
+    rows = text.splitlines()[2:]
+    assert rows and all(row.split(" | ")[3].strip().startswith("0.00 ") for row in rows)

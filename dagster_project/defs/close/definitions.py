@@ -6,6 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.close.emission import emit_close
+from dagster_project.defs.close.review import adjustments_markdown, checks_markdown, totals_markdown
 from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, close_plan
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG
 from dagster_project.defs.ingest.definitions import account_files, ingest_job
@@ -18,12 +19,19 @@ PROPOSED = [dg.AssetKey(["marts", name]) for name in
             ("fct_proposed_invoice_lines", "fct_proposed_statement_rows", "dim_partners", "dim_tenants")]
 
 
+BLOCKING_CHECKS = checks_markdown(close_dbt_models.check_specs)
+
+
 @dg.multi_asset(
     specs=[dg.AssetSpec(
         LEDGER_EMISSION,
         deps=PROPOSED,
         group_name="close",
-        description="Appends the checked proposed lines, statement rows and account snapshots of the month to the ledger, once.",
+        description="The close of a service month, for finance to review and sign off: appends the checked "
+                    "proposed lines, statement rows and account snapshots of the month to the ledger, once. Its "
+                    "materialization shows the invoice totals per currency (partner and direct), the adjustments "
+                    "and every blocking check that passed before it; a check that fails stops the close before "
+                    "this step, on the asset it checks, with its offending rows.",
     )],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
@@ -41,8 +49,9 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
             "invoice_lines": emission.lines,
             "adjustment_lines": emission.adjustments,
             "statement_rows": emission.statement_rows,
-            "totals_minor_by_currency": dg.MetadataValue.json(emission.totals_minor_by_currency),
-            "invoices_by_currency": dg.MetadataValue.json(emission.invoices_by_currency),
+            "totals": dg.MetadataValue.md(totals_markdown(emission.totals)),
+            "adjustments": dg.MetadataValue.md(adjustments_markdown(emission.adjustment_lines)),
+            "checks_passed_before_emission": dg.MetadataValue.md(BLOCKING_CHECKS),
         }
     )
 

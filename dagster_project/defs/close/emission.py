@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from dagster_project.defs.close.review import Adjustment, CurrencySide
 from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
 from ingest.duckdb_sql import literal
@@ -31,6 +32,25 @@ PARTNER_COLUMNS = PARTNER_SNAPSHOTS.column_names(without=("close_month",))
 TENANT_COLUMNS = TENANT_SNAPSHOTS.column_names(without=("close_month",))
 
 
+# The close as the reviewer reads it (defs/close/review.py), in the columns of its named rows.
+TOTALS_SQL = """
+    select l.currency, c.minor_unit_exponent, l.billing_account_type,
+           count(distinct l.billing_account_id), count(*),
+           coalesce(sum(l.amount_minor) filter (where l.line_type = 'usage'), 0)::bigint,
+           coalesce(sum(l.amount_minor) filter (where l.line_type = 'adjustment'), 0)::bigint,
+           sum(l.amount_minor)::bigint
+    from wh.marts.fct_proposed_invoice_lines l join wh.seeds.currencies c using (currency)
+    group by all order by 1, 3
+"""
+ADJUSTMENTS_SQL = """
+    select l.billing_account_type, l.billing_account_id, strftime(l.adjusts_period, '%Y-%m'), l.metric,
+           l.quantity, l.tier, l.amount_minor, l.currency, c.minor_unit_exponent
+    from wh.marts.fct_proposed_invoice_lines l join wh.seeds.currencies c using (currency)
+    where l.line_type = 'adjustment'
+    order by l.line_key
+"""
+
+
 class CloseRefused(RuntimeError):
     """The month cannot be closed now; the message says why."""
 
@@ -42,8 +62,8 @@ class Emission:
     lines: int = 0
     statement_rows: int = 0
     adjustments: int = 0
-    totals_minor_by_currency: dict[str, int] = field(default_factory=dict)
-    invoices_by_currency: dict[str, int] = field(default_factory=dict)
+    totals: list[CurrencySide] = field(default_factory=list)
+    adjustment_lines: list[Adjustment] = field(default_factory=list)
 
 
 def check_close_order(closed: list[date], month: date) -> bool:
@@ -108,12 +128,8 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 "values (?, ?, ?, ?, ?)",
                 [month, emitted_at, run_id, result.lines, result.statement_rows],
             )
-            per_currency = con.execute(
-                "select currency, sum(amount_minor)::bigint, count(distinct billing_account_type || ':' || billing_account_id) "
-                "from wh.marts.fct_proposed_invoice_lines group by 1 order by 1"
-            ).fetchall()
-            result.totals_minor_by_currency = {c: total for c, total, _ in per_currency}
-            result.invoices_by_currency = {c: invoices for c, _, invoices in per_currency}
+            result.totals = [CurrencySide(*row) for row in con.execute(TOTALS_SQL).fetchall()]
+            result.adjustment_lines = [Adjustment(*row) for row in con.execute(ADJUSTMENTS_SQL).fetchall()]
             con.execute("commit")
         except Exception:
             con.execute("rollback")

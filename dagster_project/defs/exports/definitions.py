@@ -8,6 +8,7 @@ import dagster as dg
 from dagster_project.defs.partitions import service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN
+from dagster_project.defs.close.review import StatementReconciliation, statements_markdown
 from exports.analytics import publish_marts
 from exports.statements import periods_missing_statements, write_statements
 
@@ -16,6 +17,15 @@ PARTNER_STATEMENTS = dg.AssetKey(["exports", "partner_statements"])
 ANALYTICS_FILE = dg.AssetKey(["exports", "analytics_file"])
 REPORTING_MARTS = [dg.AssetKey(["marts", name]) for name in
                    ("fct_invoice_lines", "fct_statement_rows", "fct_revenue_monthly")]
+
+
+# The partner invoices of the months whose statements were written: their statements sum to them.
+PARTNER_INVOICE_TOTALS_SQL = """
+    select currency, sum(amount_minor)::bigint
+    from marts.fct_invoice_lines
+    where billing_account_type = 'partner' and invoice_period in (select unnest(?::date[]))
+    group by 1
+"""
 
 
 @dg.multi_asset(
@@ -36,14 +46,19 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
     with settings.warehouse(read_only=True) as con:
         periods = sorted({month, *periods_missing_statements(con, exports_dir, month)})
         files = [f for period in periods for f in write_statements(con, exports_dir, period)]
-    totals: dict[str, int] = {}
+        invoiced = dict(con.execute(PARTNER_INVOICE_TOTALS_SQL, [periods]).fetchall())
+        exponents = dict(con.execute("select currency, minor_unit_exponent from seeds.currencies").fetchall())
+    written: dict[str, int] = {}
     for f in files:
-        totals[f.currency] = totals.get(f.currency, 0) + f.wholesale_total_minor
+        written[f.currency] = written.get(f.currency, 0) + f.wholesale_total_minor
+    reconciliation = [StatementReconciliation(c, exponents[c], written.get(c, 0), invoiced.get(c, 0))
+                      for c in sorted(set(written) | set(invoiced))]
     return dg.MaterializeResult(metadata={
         "files": len(files),
         "rows": sum(f.rows for f in files),
+        "months": ", ".join(f"{p:%Y-%m}" for p in periods),
         "folders": dg.MetadataValue.json([str(Path(settings.exports_dir) / f"{p:%Y-%m}") for p in periods]),
-        "wholesale_total_minor_by_currency": dg.MetadataValue.json(dict(sorted(totals.items()))),
+        "statements_beside_partner_invoices": dg.MetadataValue.md(statements_markdown(reconciliation)),
     })
 
 

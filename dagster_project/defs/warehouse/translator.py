@@ -4,11 +4,46 @@ post-close marts come after the ledger emission)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+_REF = re.compile(r"ref\('([^']+)'\)")
+
+
+def check_description(test: Mapping[str, Any]) -> str:
+    """A dbt test in words: its own description, else what its header comment says a failing row is
+    (singular tests), else what the generic test holds of its model and columns."""
+    if test.get("description"):
+        return test["description"]
+    metadata = test.get("test_metadata")
+    if not metadata:
+        header = [line.removeprefix("--").strip() for line in test.get("raw_code", "").splitlines()
+                  if line.startswith("--")]
+        return " ".join(header)
+    kwargs = metadata["kwargs"]
+    model = test["attached_node"].split(".")[-1] if test.get("attached_node") else "the model"
+    column = kwargs.get("column_name")
+    name = metadata["name"]
+    if name == "unique_key":
+        return (f"Each ({', '.join(kwargs['columns'])}) appears at most once in {model}. "
+                f"A failing row is a repeated key or one with an empty part.")
+    if name == "unique_key_recently_landed":
+        return (f"Each ({', '.join(kwargs['columns'])}) appears at most once in {model} over the recently landed "
+                f"dates (older ones were checked when they landed). A failing row is a repeated key.")
+    if name == "not_null":
+        return f"{model}.{column} is never empty. A failing row has it empty."
+    if name == "relationships":
+        target = _REF.search(kwargs["to"])
+        return (f"Every {model}.{column} is a {kwargs['field']} of {target.group(1) if target else kwargs['to']}. "
+                f"A failing row names one that is not.")
+    if name == "accepted_values":
+        return f"{model}.{column} is one of {', '.join(map(str, kwargs['values']))}. A failing row holds another value."
+    return f"dbt test {name} on {model}."
+
 
 LEDGER_EMISSION = dg.AssetKey(["close", "monthly_close"])
 
@@ -37,6 +72,12 @@ class PartnerBillingTranslator(DagsterDbtTranslator):
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
         """The description written in dbt's yml; never the model's SQL, which dagster-dbt shows by default."""
         return dbt_resource_props.get("description") or ""
+
+    def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):  # noqa: ANN001
+        spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
+        if spec is None:
+            return None
+        return spec._replace(description=check_description(manifest["nodes"][unique_id]))
 
     def get_asset_spec(self, manifest, unique_id, project):  # noqa: ANN001
         spec = super().get_asset_spec(manifest, unique_id, project)
