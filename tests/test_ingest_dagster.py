@@ -81,3 +81,27 @@ def test_a_file_locked_by_another_process_is_reported_in_one_sentence_naming_it(
         assert str(error.value).startswith(f"The DuckDB file {path} is locked by another process")
     finally:
         holder.kill()
+
+
+def test_each_landing_date_of_a_ranged_run_reports_its_own_rows(tmp_path):
+    settings = settings_in(tmp_path)
+    landing = tmp_path / "landing"
+    write_accounts(landing)
+    write_csv(landing / "usage/2025-01-01/u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-01T01:00Z"]])
+    write_csv(landing / "usage/2025-01-03/u.csv", USAGE_HEADER, [["e2", "t1", "api_calls", "1", "2025-01-03T01:00Z"],
+                                                                 ["e3", "t7", "api_calls", "1", "2025-01-03T01:00Z"],
+                                                                 ["e4", "t1", "nope", "1", "2025-01-03T01:00Z"]])
+    result = _run_range(settings, "2025-01-01", "2025-01-03")
+    observed = {e.event_specific_data.asset_observation.partition: e.event_specific_data.asset_observation.metadata
+                for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
+    counts = {key: {name: value.value for name, value in metadata.items()} for key, metadata in observed.items()}
+    assert counts == {
+        "2025-01-01": {"rows_read": 1, "rows_accepted": 1, "rows_rejected": 0, "files_unreadable": 0},
+        "2025-01-02": {"rows_read": 0, "rows_accepted": 0, "rows_rejected": 0, "files_unreadable": 0},
+        "2025-01-03": {"rows_read": 3, "rows_accepted": 1, "rows_rejected": 2, "rows_rejected_unknown_tenant": 1,
+                       "rows_rejected_unknown_metric": 1, "files_unreadable": 0},
+    }
+    reject_check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "no_rejected_rows_or_files")
+    assert reject_check.metadata["rejected_rows"].value == 2
+    assert reject_check.metadata["rejected_rows_by_landing_date"].value.splitlines()[2:] == [
+        "| 2025-01-03 | unknown_tenant | 1 |", "| 2025-01-03 | unknown_metric | 1 |"]

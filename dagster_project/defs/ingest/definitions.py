@@ -70,6 +70,21 @@ def account_files(context: dg.AssetExecutionContext, settings: PipelineSettings)
         )
 
 
+def key_of(result: PartitionResult) -> str:
+    return result.landing_date.isoformat()
+
+
+def partition_counts(result: PartitionResult) -> dict[str, int]:
+    """One landing date's own rows: read, accepted, rejected in all and by reason, and unreadable files."""
+    return {
+        "rows_read": result.rows_read,
+        "rows_accepted": result.rows_accepted,
+        "rows_rejected": result.rows_rejected,
+        **{f"rows_rejected_{reason}": n for reason, n in reject_reason_counts([result]).items()},
+        "files_unreadable": len(result.rejected_files),
+    }
+
+
 def _reconcile(settings: PipelineSettings, results: list[PartitionResult]) -> dg.AssetCheckResult:
     """Counts from the tables, not from the ingest's own tally, so the check is independent."""
     dates = [r.landing_date for r in results]
@@ -121,6 +136,14 @@ def _unread_entries_report(landing: Path) -> dg.AssetCheckResult:
     )
 
 
+def _rejects_by_date(results: list[PartitionResult]) -> str:
+    rows = [(r.landing_date, reason, n) for r in results for reason, n in reject_reason_counts([r]).items()]
+    if not rows:
+        return "none"
+    return "\n".join(["| Landing date | Reason | Rows |", "|---|---|--:|",
+                      *(f"| {d} | {reason} | {n:,} |" for d, reason, n in rows)])
+
+
 def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
     reasons = reject_reason_counts(results)
     files = [f"{path}: {reason}" for r in results for path, reason in r.rejected_files]
@@ -130,7 +153,9 @@ def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
         passed=not reasons and not files,
         severity=dg.AssetCheckSeverity.WARN,
         metadata={
+            "rejected_rows": sum(reasons.values()),
             "rejected_rows_by_reason": dg.MetadataValue.json(reasons),
+            "rejected_rows_by_landing_date": dg.MetadataValue.md(_rejects_by_date(results)),
             "rejected_files": "\n".join(files) or "none",
         },
     )
@@ -169,20 +194,24 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
                         f"rejected {result.rows_rejected}, unreadable files {len(result.rejected_files)}"
                     )
                 results.append(result)
+                # A materialization of a ranged run carries the run's metadata on each of its partitions;
+                # the partition's own counts are an observation of that partition.
+                context.log_event(dg.AssetObservation(asset_key=USAGE_PARTITIONS, partition=key_of(result),
+                                                      metadata=partition_counts(result)))
     summary = {
-        "landing_dates": len(results),
-        "rows_read": sum(r.rows_read for r in results),
-        "rows_accepted": sum(r.rows_accepted for r in results),
-        "rows_rejected": sum(r.rows_rejected for r in results),
+        "run_landing_dates": len(results),
+        "run_rows_read": sum(r.rows_read for r in results),
+        "run_rows_accepted": sum(r.rows_accepted for r in results),
+        "run_rows_rejected": sum(r.rows_rejected for r in results),
     }
     yield dg.MaterializeResult(asset_key=USAGE_EVENTS, metadata=summary)
     yield dg.MaterializeResult(
         asset_key=USAGE_REJECTS,
-        metadata={"rejected_rows_by_reason": dg.MetadataValue.json(reject_reason_counts(results))},
+        metadata={"run_rejected_rows_by_reason": dg.MetadataValue.json(reject_reason_counts(results))},
     )
     yield dg.MaterializeResult(
         asset_key=REJECTED_FILES,
-        metadata={"rejected_files": sum(len(r.rejected_files) for r in results)},
+        metadata={"run_rejected_files": sum(len(r.rejected_files) for r in results)},
     )
     yield dg.MaterializeResult(asset_key=USAGE_PARTITIONS, metadata=summary)
     yield _reconcile(settings, results)
