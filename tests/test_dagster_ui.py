@@ -20,7 +20,7 @@ from dagster_project.defs.close.review import (
     adjustments_markdown,
     money,
     statements_markdown,
-    totals_markdown,
+    totals_table,
 )
 from dagster_project.defs.warehouse.definitions import close_dbt_models
 from dagster_project.defs.ingest.definitions import daily_ingest_schedule, landing_folder_sensor
@@ -123,20 +123,19 @@ def test_the_close_totals_put_partner_and_direct_side_by_side_per_currency():
     rows = [CurrencySide("eur", 2, "partner", 2, 7, 100000, -2500, 97500),
             CurrencySide("eur", 2, "tenant", 3, 4, 40000, 0, 40000),
             CurrencySide("jpy", 0, "tenant", 1, 1, 1200, 0, 1200)]
-    assert totals_markdown(rows) == "\n".join([
-        "**EUR**", "", "| | Partner | Direct | All |", "|---|--:|--:|--:|",
-        "| Invoices | 2 | 3 | 5 |",
-        "| Lines | 7 | 4 | 11 |",
-        "| Usage | 1,000.00 EUR | 400.00 EUR | 1,400.00 EUR |",
-        "| Adjustments | -25.00 EUR | 0.00 EUR | -25.00 EUR |",
-        "| Total | 975.00 EUR | 400.00 EUR | 1,375.00 EUR |",
-        "", "**JPY**", "", "| | Partner | Direct | All |", "|---|--:|--:|--:|",
-        "| Invoices | 0 | 1 | 1 |",
-        "| Lines | 0 | 1 | 1 |",
-        "| Usage | 0 JPY | 1,200 JPY | 1,200 JPY |",
-        "| Adjustments | 0 JPY | 0 JPY | 0 JPY |",
-        "| Total | 0 JPY | 1,200 JPY | 1,200 JPY |",
-    ])
+    table = [tuple(r.data.values()) for r in totals_table(rows).records]
+    assert table == [
+        ("EUR", "invoices", "2", "3", "5"),
+        ("EUR", "lines", "7", "4", "11"),
+        ("EUR", "usage", "1,000.00 EUR", "400.00 EUR", "1,400.00 EUR"),
+        ("EUR", "adjustments", "-25.00 EUR", "0.00 EUR", "-25.00 EUR"),
+        ("EUR", "total", "975.00 EUR", "400.00 EUR", "1,375.00 EUR"),
+        ("JPY", "invoices", "0", "1", "1"),
+        ("JPY", "lines", "0", "1", "1"),
+        ("JPY", "usage", "0 JPY", "1,200 JPY", "1,200 JPY"),
+        ("JPY", "adjustments", "0 JPY", "0 JPY", "0 JPY"),
+        ("JPY", "total", "0 JPY", "1,200 JPY", "1,200 JPY"),
+    ]
 
 
 def _adjustment(account: str, amount: int, quantity: str = "0", tier: str | None = None) -> Adjustment:

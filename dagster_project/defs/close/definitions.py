@@ -6,7 +6,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.close.emission import emit_close
-from dagster_project.defs.close.review import adjustments_markdown, checks_markdown, totals_markdown
+from dagster_project.defs.close.review import adjustments_markdown, checks_markdown, totals_table
 from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, close_plan
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG
 from dagster_project.defs.ingest.definitions import account_files, ingest_job
@@ -49,7 +49,7 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
             "invoice_lines": emission.lines,
             "adjustment_lines": emission.adjustments,
             "statement_rows": emission.statement_rows,
-            "totals": dg.MetadataValue.md(totals_markdown(emission.totals)),
+            "totals": totals_table(emission.totals),
             "adjustments": dg.MetadataValue.md(adjustments_markdown(emission.adjustment_lines)),
             "checks_passed_before_emission": dg.MetadataValue.md(BLOCKING_CHECKS),
         }

@@ -48,30 +48,29 @@ def money(minor: int, exponent: int, currency: str) -> str:
     return f"{amount:,.{exponent}f} {currency.upper()}"
 
 
-def totals_markdown(rows: list[CurrencySide]) -> str:
+TOTALS_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("currency", "string"), dg.TableColumn("measure", "string"),
+    dg.TableColumn("partner", "string"), dg.TableColumn("direct", "string"), dg.TableColumn("all", "string"),
+])
+MEASURES = (("invoices", "invoices", False), ("lines", "lines", False), ("usage", "usage_minor", True),
+            ("adjustments", "adjustments_minor", True), ("total", "total_minor", True))
+
+
+def totals_table(rows: list[CurrencySide]) -> dg.TableMetadataValue:
     """Per currency: invoices, lines, usage, adjustments and total, partner and direct side by side."""
-    if not rows:
-        return "Nothing emitted."
     by_currency: dict[str, dict[str, CurrencySide]] = {}
     for row in rows:
         by_currency.setdefault(row.currency, {})[row.billing_account_type] = row
-    parts = []
+    records = []
     for currency in sorted(by_currency):
         sides = by_currency[currency]
         exponent = next(iter(sides.values())).exponent
-
-        def cells(field: str, as_money: bool) -> list[str]:
+        for measure, field, as_money in MEASURES:
             values = [getattr(sides[s], field) if s in sides else 0 for s in SIDES]
-            values.append(sum(values))
-            return [money(v, exponent, currency) if as_money else f"{v:,}" for v in values]
-
-        table = [f"**{currency.upper()}**", "", "| | Partner | Direct | All |", "|---|--:|--:|--:|"]
-        for label, field, as_money in (("Invoices", "invoices", False), ("Lines", "lines", False),
-                                       ("Usage", "usage_minor", True), ("Adjustments", "adjustments_minor", True),
-                                       ("Total", "total_minor", True)):
-            table.append(f"| {label} | " + " | ".join(cells(field, as_money)) + " |")
-        parts.append("\n".join(table))
-    return "\n\n".join(parts)
+            shown = [money(v, exponent, currency) if as_money else f"{v:,}" for v in (*values, sum(values))]
+            records.append(dg.TableRecord({"currency": currency.upper(), "measure": measure,
+                                           "partner": shown[0], "direct": shown[1], "all": shown[2]}))
+    return dg.MetadataValue.table(records=records, schema=TOTALS_SCHEMA)
 
 
 def adjustment_reason(adjustment: Adjustment) -> str:
