@@ -41,9 +41,9 @@ def test_account_errors_stop_the_close_before_anything_is_emitted_naming_each_ch
 
     message = _close_january(tmp_path, monkeypatch, capsys)
 
-    for check in ("accepted_values_stg_landing__partners_bills_via_parent_text", "assert_tier_floors_name_a_tier",
+    for check in ("stg_landing__partners_bills_via_parent_text_is_accepted", "assert_tier_floors_name_a_tier",
                   "assert_tenant_assignments_do_not_overlap",
-                  "relationships_stg_landing__assignments_partner_id", "relationships_stg_landing__assignments_tenant_id"):
+                  "stg_landing__assignments_partner_id_is_known", "stg_landing__assignments_tenant_id_is_known"):
         assert check in message
 
 

@@ -181,7 +181,15 @@ def test_generic_dbt_tests_are_described_in_words():
     graph = defs.resolve_asset_graph()
     spec = graph.get_check_spec(dg.AssetCheckKey(
         dg.AssetKey(["staging", "stg_landing__partners"]),
-        "relationships_stg_landing__partners_parent_partner_id__partner_id__ref_stg_landing__partners_"))
+        "stg_landing__partners_parent_partner_id_is_known"))
     assert spec.description == ("Every stg_landing__partners.parent_partner_id is a partner_id of "
                                 "stg_landing__partners. A failing row names one that is not.")
     assert all(graph.get_check_spec(k).description for k in graph.asset_check_keys)
+
+
+def test_every_check_has_a_short_name_that_reads_as_what_it_holds():
+    names = [key.name for key in defs.resolve_asset_graph().asset_check_keys]
+    assert [n for n in names if len(n) > 60 or n.startswith(("unique_key_", "not_null_", "relationships_",
+                                                              "accepted_values_"))] == []
+    assert "stg_landing__assignments_tenant_id_is_known" in names
+    assert "fct_invoice_lines_one_row_per_line_key" in names

@@ -133,8 +133,8 @@ def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet
                 con.execute("insert into raw.usage_partitions values (?, 1, 0, 1, 1, 0, current_localtimestamp(), null)",
                             [day])
         out = run_dbt(tmp_path, "build", "--select", "stg_landing__usage_events").stdout
-        assert "START test unique_key_stg_landing__usage_events_event_id" in out, out[-2000:]
-        return "PASS unique_key_stg_landing__usage_events_event_id" in out
+        assert "START test stg_landing__usage_events_one_row_per_event_id" in out, out[-2000:]
+        return "PASS stg_landing__usage_events_one_row_per_event_id" in out
 
     assert not key_check_passes_with_one_event_copied_on("2025-02-02", "2025-02-03")
     with duckdb.connect(str(ledger)) as con:
@@ -180,8 +180,8 @@ def test_the_definitions_load_as_under_dagster_dev_from_a_process_without_the_ve
 
 @pytest.mark.parametrize(("seed", "duplicate", "check"), [
     ("price_book", "active_users,user,max,eur,12.00,2020-01-01",
-     "unique_key_price_book_metric__currency__effective_from"),
-    ("partner_tiers", "Certified,600,35", "unique_key_partner_tiers_tier"),
+     "price_book_one_row_per_key"),
+    ("partner_tiers", "Certified,600,35", "partner_tiers_one_row_per_tier"),
 ])
 def test_a_duplicated_price_or_tier_fails_a_blocking_check_of_the_seed(tmp_path, seed, duplicate, check):
     import dagster as dg
