@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from datetime import date
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.defs.paths import REPO_ROOT
 from dagster_project.defs.close.emission import CloseRefused, check_close_order
 from tests.landing import USAGE_HEADER, write_csv
 from tests.conftest import clear_pipeline_environment
@@ -100,3 +103,28 @@ def test_a_month_closes_after_the_last_closed_month_or_is_already_closed(closed,
 def test_a_month_is_never_closed_out_of_order(closed, month, reason):
     with pytest.raises(CloseRefused, match=reason):
         check_close_order(closed, month)
+
+
+def test_a_blocked_close_shows_on_the_close_asset_what_stopped_it_with_the_offending_rows(tmp_path, monkeypatch):
+    landing = tmp_path / "landing"
+    write_scenario(landing)
+    partners = [p[:] for p in PARTNERS]
+    partners[2][6] = "Diamond"  # unknown tier floor
+    write_csv(landing / "accounts/partners.csv", PARTNER_HEADER, partners)
+    clear_pipeline_environment(monkeypatch)
+    (tmp_path / "dagster_home").mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", tmp_path / "dagster_home" / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster_home"))
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "--through", "2025-01", "--landing", "landing", "--warehouse", "w.duckdb",
+                 "--ledger", "l.duckdb"]) == 1
+
+    instance = dg.DagsterInstance.from_config(str(tmp_path / "dagster_home"))
+    [record] = instance.fetch_observations(
+        dg.AssetRecordsFilter(asset_key=dg.AssetKey(["close", "monthly_close"]), asset_partitions=["2025-01-01"]),
+        limit=1).records
+    text = record.asset_observation.metadata["blocked_by"].value
+    assert text.splitlines()[0] == "The close was stopped by 1 blocking check(s)."
+    assert "**assert_tier_floors_name_a_tier** on staging/stg_landing__partners" in text
+    assert "A returned row is a partner whose tier_floor is not a tier of the programme" in text
+    assert "Diamond" in text and partners[2][0] in text

@@ -27,9 +27,9 @@ from dagster_project.defs.warehouse.cli_args import (
 )
 from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.ledger_tables import ensure_ledger_tables
-from dagster_project.defs.warehouse.failing_rows import with_failing_rows
+from dagster_project.defs.warehouse.failing_rows import blocked_markdown, with_failing_rows
 from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
-from dagster_project.defs.warehouse.translator import PartnerBillingTranslator
+from dagster_project.defs.warehouse.translator import LEDGER_EMISSION, PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
 # Months close one at a time, in order: never several in one run.
@@ -57,7 +57,7 @@ def _environment(variables: dict[str, str]) -> Iterator[None]:
 
 
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings,
-           partition_key: str | None):
+           partition_key: str | None, stops_the_close: bool = False):
     """`dbt build` of the assets of this run, with the close month (or none) in dbt's environment.
 
     dbt reads the ledger's tables as sources, so they must exist (and be
@@ -75,8 +75,14 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Pip
         else:
             yield event
     # dbt has exited, so the warehouse can be read for the rows each failed test returned.
-    for result in failed:
-        yield with_failing_rows(result, settings, target_path, dbt_project.manifest_path)
+    reported = [with_failing_rows(result, settings, target_path, dbt_project.manifest_path) for result in failed]
+    yield from reported
+    blocking = [(r, context.assets_def.get_spec_for_check_key(dg.AssetCheckKey(r.asset_key, r.check_name)))
+                for r in reported if r.severity == dg.AssetCheckSeverity.ERROR]
+    if blocking and stops_the_close:
+        # The close asset never runs after a failed blocking check; this puts what stopped it on its page.
+        context.log_event(dg.AssetObservation(asset_key=LEDGER_EMISSION, partition=partition_key,
+                                              metadata={"blocked_by": dg.MetadataValue.md(blocked_markdown(blocking))}))
     error = invocation.get_error()
     if error is not None:
         raise error
@@ -114,7 +120,7 @@ def close_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     """The close refuses to start while a landing date up to its close date is not ingested."""
     close_date = next_month(date.fromisoformat(context.partition_key))
     require_ingested(settings, close_date)
-    yield from _build(context, dbt, settings, context.partition_key)
+    yield from _build(context, dbt, settings, context.partition_key, stops_the_close=True)
 
 
 @dbt_assets(

@@ -74,3 +74,13 @@ def with_failing_rows(result: dg.AssetCheckResult, settings: PipelineSettings, t
         f"{FIRST_ROWS}_json": dg.MetadataValue.json(rows),
         ALL_ROWS: dg.MetadataValue.path(str(compiled)),
     })
+
+
+def blocked_markdown(failed: list[tuple[dg.AssetCheckResult, dg.AssetCheckSpec]]) -> str:
+    """The failed blocking checks of a close, each with the asset it checks, what it holds and its first rows."""
+    parts = [f"The close was stopped by {len(failed)} blocking check(s)."]
+    for result, spec in failed:
+        rows = result.metadata[FIRST_ROWS].value if FIRST_ROWS in result.metadata else "(rows not read)"
+        parts += ["", f"**{result.check_name}** on {result.asset_key.to_user_string()}", "",
+                  spec.description or "", "", rows]
+    return "\n".join(parts)
