@@ -22,13 +22,20 @@ def _run_range(settings, start, end):
     )
 
 
-def test_one_run_ingests_a_range_of_landing_dates_and_reports_checks(tmp_path):
-    settings = settings_in(tmp_path)
+def _two_landing_dates(tmp_path, *more_on_the_third: list[str]):
+    """e1 on 2025-01-01; e2 (t1) and e3 (unknown tenant t7), and any more rows, on 2025-01-03."""
     landing = tmp_path / "landing"
     write_accounts(landing)
     write_csv(landing / "usage/2025-01-01/u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-01T01:00Z"]])
     write_csv(landing / "usage/2025-01-03/u.csv", USAGE_HEADER, [["e2", "t1", "api_calls", "1", "2025-01-03T01:00Z"],
-                                                                 ["e3", "t7", "api_calls", "1", "2025-01-03T01:00Z"]])
+                                                                 ["e3", "t7", "api_calls", "1", "2025-01-03T01:00Z"],
+                                                                 *more_on_the_third])
+    return landing
+
+
+def test_one_run_ingests_a_range_of_landing_dates_and_reports_checks(tmp_path):
+    settings = settings_in(tmp_path)
+    landing = _two_landing_dates(tmp_path)
     (landing / "usage/2025-01-03/x.parquet").write_bytes(b"PAR1garbage")
 
     result = _run_range(settings, "2025-01-01", "2025-01-03")
@@ -85,12 +92,7 @@ def test_a_file_locked_by_another_process_is_reported_in_one_sentence_naming_it(
 
 def test_each_landing_date_of_a_ranged_run_reports_its_own_rows(tmp_path):
     settings = settings_in(tmp_path)
-    landing = tmp_path / "landing"
-    write_accounts(landing)
-    write_csv(landing / "usage/2025-01-01/u.csv", USAGE_HEADER, [["e1", "t1", "api_calls", "1", "2025-01-01T01:00Z"]])
-    write_csv(landing / "usage/2025-01-03/u.csv", USAGE_HEADER, [["e2", "t1", "api_calls", "1", "2025-01-03T01:00Z"],
-                                                                 ["e3", "t7", "api_calls", "1", "2025-01-03T01:00Z"],
-                                                                 ["e4", "t1", "nope", "1", "2025-01-03T01:00Z"]])
+    _two_landing_dates(tmp_path, ["e4", "t1", "nope", "1", "2025-01-03T01:00Z"])
     result = _run_range(settings, "2025-01-01", "2025-01-03")
     observed = {e.event_specific_data.asset_observation.partition: e.event_specific_data.asset_observation.metadata
                 for e in result.all_events if e.event_type_value == "ASSET_OBSERVATION"}
