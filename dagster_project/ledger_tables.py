@@ -5,7 +5,8 @@ definition, from which the DDL, the migration and the emission's column lists
 all come. Rows are appended and never updated or deleted. A ledger written by
 an earlier version is migrated in place: a missing table is created, a
 missing column is added (nullable, so existing rows keep their values and are
-never rewritten).
+never rewritten), and a column the definition allows to be empty loses its
+NOT NULL.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ INVOICE_LINES = _table(
     "line_type varchar", "adjusts_period date", "metric varchar", "description varchar",
     "quantity decimal(38, 6)", "unit_price decimal(38, 16)", "amount_minor bigint", "currency varchar",
     "tier varchar", "emitted_at timestamp", "run_id varchar",
-    nullable=("adjusts_period", "tier"),
+    "promotion_id varchar", "reference varchar", "credits_line_key varchar",
+    nullable=("adjusts_period", "metric", "tier", "promotion_id", "reference", "credits_line_key"),
 )
 STATEMENT_ROWS = _table(
     "statement_rows",
@@ -57,7 +59,9 @@ STATEMENT_ROWS = _table(
     "currency varchar", "tier varchar", "list_unit_price decimal(38, 16)", "wholesale_unit_price decimal(38, 16)",
     "retail_unit_price decimal(38, 16)", "wholesale_amount_minor bigint", "retail_amount_minor bigint",
     "margin_amount_minor bigint", "emitted_at timestamp", "run_id varchar",
-    nullable=("tier",),
+    # An account-level row (a line without a metric) has no metric, tenant, list or retail.
+    nullable=("metric", "tenant_id", "tier", "list_unit_price", "retail_unit_price", "retail_amount_minor",
+              "margin_amount_minor"),
 )
 PARTNER_SNAPSHOTS = _table(
     "partner_snapshots",
@@ -81,15 +85,20 @@ TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CL
 
 
 def ensure_ledger_tables(con: duckdb.DuckDBPyConnection, tables: tuple[LedgerTable, ...] = TABLES) -> list[str]:
-    """Create what is missing, add the columns a table lacks; returns what was added, as 'table.column'."""
-    added = []
+    """Create what is missing, add the columns a table lacks, allow empty what may be empty;
+    returns what changed, as 'table.column' (added) and 'table.column nullable'."""
+    changed = []
     for table in tables:
         con.execute(table.ddl())
-        present = {name for (name,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'main' and table_name = ?",
+        present = {name: nullable == "YES" for name, nullable in con.execute(
+            "select column_name, is_nullable from information_schema.columns "
+            "where table_schema = 'main' and table_name = ?",
             [table.name]).fetchall()}
         for column in table.columns:
             if column.name not in present:
                 con.execute(f"alter table main.{table.name} add column {column.name} {column.type}")
-                added.append(f"{table.name}.{column.name}")
-    return added
+                changed.append(f"{table.name}.{column.name}")
+            elif not column.not_null and not present[column.name]:
+                con.execute(f"alter table main.{table.name} alter column {column.name} drop not null")
+                changed.append(f"{table.name}.{column.name} nullable")
+    return changed

@@ -59,14 +59,18 @@ class ExportedFile:
     wholesale_total_minor: int
 
 
-def plain_decimal(value: Decimal) -> str:
-    """A decimal as plain digits without trailing zeros: 8.4000 -> 8.4, 550.000000 -> 550."""
+def plain_decimal(value: Decimal | None) -> str:
+    """A decimal as plain digits without trailing zeros: 8.4000 -> 8.4, 550.000000 -> 550; empty for none."""
+    if value is None:
+        return ""
     text = format(value.normalize(), "f")
     return "0" if text in ("-0", "") else text
 
 
-def minor_units(amount_minor: int, exponent: int) -> str:
-    """An amount in minor units with exactly the currency's minor digits: 462000, 2 -> 4620.00."""
+def minor_units(amount_minor: int | None, exponent: int) -> str:
+    """An amount in minor units with exactly the currency's minor digits: 462000, 2 -> 4620.00; empty for none."""
+    if amount_minor is None:
+        return ""
     return format(Decimal(amount_minor).scaleb(-exponent), f".{exponent}f")
 
 
@@ -88,28 +92,29 @@ def export_path(exports_dir: Path, period: date, billing_account_id: str) -> Pat
 
 
 class StatementRow(NamedTuple):
-    """One row of _QUERY, by column name."""
+    """One row of _QUERY, by column name. An account-level row (a line without a
+    metric) has no tenant, metric, unit, list or retail price, retail or margin."""
 
     invoice_period: date
     billing_account_id: str
     partner_id: str
     partner_name: str
-    tenant_id: str
-    tenant_name: str
+    tenant_id: str | None
+    tenant_name: str | None
     tenant_external_ref: str | None
-    metric: str
-    unit: str
+    metric: str | None
+    unit: str | None
     line_type: str
     adjusts_period: date | None
     quantity: Decimal
     currency: str
     tier: str | None
-    list_unit_price: Decimal
+    list_unit_price: Decimal | None
     wholesale_unit_price: Decimal
     wholesale_amount_minor: int
-    retail_unit_price: Decimal
-    retail_amount_minor: int
-    margin_amount_minor: int
+    retail_unit_price: Decimal | None
+    retail_amount_minor: int | None
+    margin_amount_minor: int | None
     minor_unit_exponent: int
     line_key: str
 

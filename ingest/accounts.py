@@ -1,7 +1,7 @@
-"""Load the current-state account and pricing files into raw tables.
+"""Load the current-state account, pricing and billing files into raw tables.
 
-The files are small; each load replaces all five tables in one transaction so
-dbt never sees partners from one version of the files and tenants from another.
+The files are small; each load replaces every table in one transaction so dbt
+never sees partners from one version of the files and commitments from another.
 """
 
 from __future__ import annotations

@@ -47,8 +47,28 @@ ACCOUNT_FILES: dict[str, AccountFile] = {
         columns=("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
         required=("partner_id", "metric", "currency", "retail_unit_price", "effective_from"),
     ),
+    "partner_markups": AccountFile(
+        path="pricing/partner_markups.csv",
+        columns=("partner_id", "metric", "markup_pct", "effective_from"),
+        required=("partner_id", "markup_pct", "effective_from"),
+    ),
+    "promotions": AccountFile(
+        path="billing/promotions.csv",
+        columns=("promotion_id", "billing_account_type", "billing_account_id", "metric", "percent_off",
+                 "valid_from", "valid_to"),
+        required=("promotion_id", "billing_account_type", "percent_off", "valid_from"),
+    ),
+    "commitments": AccountFile(
+        path="billing/commitments.csv",
+        columns=("commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
+                 "valid_from", "valid_to"),
+        required=("commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
+                  "valid_from", "valid_to"),
+    ),
 }
-OPTIONAL_ACCOUNT_TABLES = frozenset({"partner_rate_cards", "partner_retail_prices"})
+OPTIONAL_ACCOUNT_TABLES = frozenset({
+    "partner_rate_cards", "partner_retail_prices", "partner_markups", "promotions", "commitments",
+})
 
 USAGE_COLUMNS = ("event_id", "tenant_id", "metric", "quantity", "occurred_at")
 

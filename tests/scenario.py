@@ -27,6 +27,30 @@ February 2025 (closed on 2025-03-01):
   * storage_gb 1.645161 x 0.15 = 0.246774 -> 25 - 29 = -4, quantity 0
   * compute_minutes 3 x 0.021 = 0.063 -> 6 - 7 = -1, quantity 0
 - ta1 active_users 10 in February: Registered, 10 x 10.20 = 10200.
+
+Promotions, markups and commitments (SPEC §5.2, §5.8), all EUR, Registered
+(15 % off: active_users 10.20, api_calls 0.00102, compute_minutes 0.02975):
+- PD (tenant tpd1), promotions pd-all and pd-all-2 (10 %, every metric, a tie:
+  the smaller id pd-all wins) and pd-api (25 %, api_calls, January only: the
+  higher wins). January:
+  * active_users 10 x (10.20 x 0.9 = 9.18) = 9180, pd-all
+  * api_calls 10000 x (0.00102 x 0.75 = 0.000765) = 7.65 -> 765, pd-api
+  * compute_minutes 2 x (0.02975 x 0.9 = 0.026775) = 0.05355 -> 5, pd-all
+  Commitment cm-pd 50.00 (Jan-Feb): 9950 >= 5000, met, no line.
+  Retail: active_users has an explicit 11.00 (-> 11000); api_calls a markup
+  of 100 % for the metric (beside 50 % for every metric, and an older 10 %
+  for the metric): 0.00102 x 2 = 0.00204 -> 20.40 -> 2040 (wholesale before
+  promotion); compute_minutes 50 %: 0.02975 x 1.5 = 0.044625 x 2 = 0.08925 -> 9.
+  February: active_users 3 x 9.18 = 2754, pd-all; commitment true-up
+  5000 - 2754 = 2246.
+- PE (tenant tpe1), commitment cm-pe 100.00 for January: 4 users x 10.20 =
+  4080, true-up 5920 (missed). Late usage for 2025-01-28 lands on 2025-02-03:
+  12 users -> 12240 >= 10000, so February adjusts January by +8160 (quantity
+  +8) and the commitment by -5920.
+- tds direct, promotion tenants-storage (50 % off storage_gb for every
+  tenant, January): one reading of 31 GB on one day -> 31 / 31 = 1 x
+  (0.25 x 0.5) = 0.125 -> 13; commitment cm-tds 20.00 (Jan-Feb): true-up
+  1987 in January, and 2000 in February, a month with no usage.
 """
 
 from __future__ import annotations
@@ -39,6 +63,8 @@ PARTNERS = [
     ["PA", "Alpha Master", "", "false", "EUR", "DK", "", ""],
     ["PB", "Beta Sub", "PA", "TRUE", "eur", "DK", "", ""],
     ["PC", "Gamma US", "", "false", "usd", "US", "certified", "cus_existingPC"],
+    ["PD", "Delta Reseller", "", "false", "EUR", "SE", "", ""],
+    ["PE", "Echo Partner", "", "false", "EUR", "NO", "", ""],
 ]
 TENANTS = [
     ["ta1", "Tenant A1", "eur", "A-1"],
@@ -47,12 +73,33 @@ TENANTS = [
     ["tm", "Tenant Moving", "eur", ""],
     ["td1", "Direct DK", "dkk", ""],
     ["tj1", "Direct JP", "jpy", ""],
+    ["tpd1", "Tenant D1", "eur", "D-1"],
+    ["tpe1", "Tenant E1", "eur", "E-1"],
+    ["tds", "Direct Storage", "eur", ""],
 ]
 ASSIGNMENTS = [
     ["ta1", "PA", "2024-12-01", ""],
     ["ta2", "PB", "2024-12-01", ""],
     ["tc1", "PC", "2024-12-01", ""],
     ["tm", "PA", "2024-12-01", "2025-01-31"],
+    ["tpd1", "PD", "2024-12-01", ""],
+    ["tpe1", "PE", "2024-12-01", ""],
+]
+MARKUPS = [
+    ["PD", "", "50", "2024-01-01"],
+    ["PD", "api_calls", "10", "2024-01-01"],
+    ["PD", "api_calls", "100", "2024-06-01"],
+]
+PROMOTIONS = [
+    ["pd-all-2", "partner", "PD", "", "10", "2025-01", ""],
+    ["pd-all", "partner", "PD", "", "10", "2025-01", ""],
+    ["pd-api", "partner", "PD", "api_calls", "25", "2025-01", "2025-02"],
+    ["tenants-storage", "tenant", "", "storage_gb", "50", "2025-01", "2025-02"],
+]
+COMMITMENTS = [
+    ["cm-pd", "partner", "PD", "EUR", "50.00", "2025-01", "2025-03"],
+    ["cm-pe", "partner", "PE", "eur", "100", "2025-01", "2025-02"],
+    ["cm-tds", "tenant", "tds", "EUR", "20", "2025-01", "2025-03"],
 ]
 
 
@@ -68,7 +115,15 @@ def write_scenario(landing: Path) -> None:
     write_csv(landing / "pricing/partner_retail_prices.csv",
               ["partner_id", "metric", "currency", "retail_unit_price", "effective_from"],
               [["PA", "active_users", "eur", "10.00", "2024-01-01"],
-               ["PA", "api_calls", "usd", "0.5", "2024-01-01"]])  # another currency: ignored
+               ["PA", "api_calls", "usd", "0.5", "2024-01-01"],  # another currency: ignored
+               ["PD", "active_users", "eur", "11.00", "2024-01-01"]])
+    write_csv(landing / "pricing/partner_markups.csv", ["partner_id", "metric", "markup_pct", "effective_from"], MARKUPS)
+    write_csv(landing / "billing/promotions.csv",
+              ["promotion_id", "billing_account_type", "billing_account_id", "metric", "percent_off", "valid_from",
+               "valid_to"], PROMOTIONS)
+    write_csv(landing / "billing/commitments.csv",
+              ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
+               "valid_from", "valid_to"], COMMITMENTS)
 
     def usage(day: str, rows: list[list[str]], name: str = "u.csv") -> None:
         write_csv(landing / "usage" / day / name, USAGE_HEADER, rows)
@@ -90,6 +145,11 @@ def write_scenario(landing: Path) -> None:
         ["e12", "tj1", "api_calls", "1234.5", "2025-01-05T10:00:00Z"],
         ["e13", "ta1", "compute_minutes", "1.5", "2025-01-05T10:00:00Z"],
         ["e14", "ta2", "compute_minutes", "1.5", "2025-01-05T10:00:00Z"],
+        ["e20", "tpd1", "active_users", "10", "2025-01-05T10:00:00Z"],
+        ["e21", "tpd1", "api_calls", "10000", "2025-01-05T10:00:00Z"],
+        ["e22", "tpd1", "compute_minutes", "2", "2025-01-05T10:00:00Z"],
+        ["e23", "tpe1", "active_users", "4", "2025-01-05T10:00:00Z"],
+        ["e24", "tds", "storage_gb", "31", "2025-01-05T10:00:00Z"],
     ])
     usage("2025-01-20", [
         ["e15", "ta1", "active_users", "400", "2025-01-20T10:00:00Z"],
@@ -99,4 +159,6 @@ def write_scenario(landing: Path) -> None:
     usage("2025-02-03", [
         ["e18", "ta2", "active_users", "600", "2025-01-30T12:00:00Z"],
         ["e19", "ta1", "active_users", "10", "2025-02-03T12:00:00Z"],
+        ["e25", "tpe1", "active_users", "12", "2025-01-28T12:00:00Z"],
+        ["e26", "tpd1", "active_users", "3", "2025-02-03T12:00:00Z"],
     ])

@@ -44,10 +44,13 @@ def _ledger(root, sql):
         return con.execute(sql).fetchall()
 
 
-def _lines(root, period):
+PRICING_ACCOUNTS = ("PD", "PE", "tds")
+
+
+def _lines(root, period, accounts=("PA", "PC", "td1", "tj1", "tm")):
     return _ledger(root, f"""
         select line_key, quantity, unit_price, amount_minor, currency, tier
-        from invoice_lines where invoice_period = '{period}' order by line_key""")
+        from invoice_lines where invoice_period = '{period}' and billing_account_id in {accounts} order by line_key""")
 
 
 def test_january_lines_are_billed_exactly_as_computed_by_hand(billed):
@@ -70,7 +73,8 @@ def test_january_statement_rows_split_each_line_by_largest_remainder(billed):
     rows = _ledger(root, f"""
         select line_key, tenant_id, partner_id, quantity, wholesale_amount_minor, retail_amount_minor,
                margin_amount_minor, retail_unit_price
-        from statement_rows where invoice_period = '{JAN}' order by line_key, tenant_id""")
+        from statement_rows where invoice_period = '{JAN}' and billing_account_id in ('PA', 'PC')
+        order by line_key, tenant_id""")
     assert rows == [
         ("partner:PA:2025-01:usage:active_users:", "ta1", "PA", D("400"), 336000, 400000, 64000, D("10")),
         ("partner:PA:2025-01:usage:active_users:", "ta2", "PB", D("150"), 126000, 180000, 54000, D("12")),
@@ -102,7 +106,7 @@ def test_adjustment_statement_rows_carry_each_tenants_difference(billed):
     root, _ = billed
     rows = _ledger(root, f"""
         select line_key, tenant_id, quantity, wholesale_amount_minor, retail_amount_minor, margin_amount_minor
-        from statement_rows where invoice_period = '{FEB}' order by line_key, tenant_id""")
+        from statement_rows where invoice_period = '{FEB}' and billing_account_id = 'PA' order by line_key, tenant_id""")
     assert rows == [
         ("partner:PA:2025-02:adjustment:active_users:2025-01", "ta1", D("0"), -48000, 0, 48000),
         ("partner:PA:2025-02:adjustment:active_users:2025-01", "ta2", D("450"), 306000, 540000, 234000),
@@ -124,8 +128,10 @@ def test_revenue_reconciles_to_the_emitted_lines_and_nothing_is_unbilled(billed)
             select tenant_id, platform_revenue_minor, platform_revenue_eur_minor, rate_to_reporting
             from marts.fct_revenue_monthly where tenant_id = 'td1'""").fetchall()
     assert by_month == [
-        (JAN, "PA", 720000 + 313 + 6 + 25, 0), (JAN, "PC", 9250, 0), (JAN, "td1", 321, 0),
-        (JAN, "tj1", 235, 0), (JAN, "tm", 12, 0), (FEB, "PA", 10200, 0),
+        (JAN, "PA", 720000 + 313 + 6 + 25, 0), (JAN, "PC", 9250, 0), (JAN, "PD", 9950, 0),
+        (JAN, "PE", 12240 + 5920 - 5920, 0), (JAN, "td1", 321, 0), (JAN, "tds", 13 + 1987, 0),
+        (JAN, "tj1", 235, 0), (JAN, "tm", 12, 0),
+        (FEB, "PA", 10200, 0), (FEB, "PD", 2754 + 2246, 0), (FEB, "tds", 2000, 0),
     ]
     (tenant, dkk, eur_cents, rate), = eur
     assert (tenant, dkk) == ("td1", 321)
@@ -135,9 +141,9 @@ def test_revenue_reconciles_to_the_emitted_lines_and_nothing_is_unbilled(billed)
 def test_the_snapshots_and_closes_are_recorded_per_month(billed):
     root, _ = billed
     assert _ledger(root, "select close_month, invoice_lines, statement_rows from closes order by 1") == [
-        (JAN, 9, 9), (FEB, 5, 7),
+        (JAN, 16, 14), (FEB, 10, 11),
     ]
-    assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 3), (FEB, 3)]
+    assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 5), (FEB, 5)]
 
 
 def test_running_again_changes_nothing_and_an_open_analyst_session_does_not_block_it(billed_copy):
@@ -166,7 +172,8 @@ def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(bille
     assert _ledger(root, "select * from statement_rows order by line_key, tenant_id") == before
     with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), sum(amount_minor) from marts.fct_invoice_lines").fetchall() == [
-            (14, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200)
+            (26, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
+             + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000)
         ]
 
 
@@ -204,9 +211,9 @@ def test_the_partner_statement_is_written_byte_for_byte_as_specified(billed):
 def test_statements_exist_only_for_partner_owners_with_lines_and_sum_to_their_lines(billed):
     root, _ = billed
     files = sorted(p.relative_to(root / "exports").as_posix() for p in (root / "exports").rglob("*.csv"))
-    assert files == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-02/PA.csv"]
+    assert files == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-01/PD.csv", "2025-01/PE.csv",
+                     "2025-02/PA.csv", "2025-02/PD.csv", "2025-02/PE.csv"]
     import csv
-    from decimal import Decimal as D
     for path in files:
         rows = list(csv.DictReader((root / "exports" / path).open(encoding="utf-8", newline="")))
         period, account = path[:7], path[8:-4]
@@ -251,7 +258,7 @@ def test_the_default_run_fills_the_stripe_outbox_with_one_item_per_line(billed):
                              from stripe_outbox where path = '/v1/invoiceitems' order by 1""")
     lines = _ledger(root, "select line_key, amount_minor from invoice_lines order by 1")
     assert items == lines
-    assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(6,)]
+    assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(12,)]
 
 
 def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exactly_once(billed_copy, monkeypatch):
@@ -281,6 +288,102 @@ def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exact
         assert len(fake.items) == len(sent)
         invoices = sorted((i["metadata"]["billing_account"], i["metadata"]["invoice_period"]) for i in fake.invoices.values())
         assert invoices == [("partner:PA", "2025-01"), ("partner:PA", "2025-02"), ("partner:PC", "2025-01"),
-                            ("tenant:td1", "2025-01"), ("tenant:tj1", "2025-01"), ("tenant:tm", "2025-01")]
+                            ("partner:PD", "2025-01"), ("partner:PD", "2025-02"), ("partner:PE", "2025-01"),
+                            ("partner:PE", "2025-02"), ("tenant:td1", "2025-01"), ("tenant:tds", "2025-01"),
+                            ("tenant:tds", "2025-02"), ("tenant:tj1", "2025-01"), ("tenant:tm", "2025-01")]
     finally:
         fake.stop()
+
+
+def _priced_lines(root, period):
+    return _ledger(root, f"""
+        select line_key, line_type, metric, quantity, unit_price, amount_minor, tier, promotion_id, reference
+        from invoice_lines where invoice_period = '{period}' and billing_account_id in {PRICING_ACCOUNTS}
+        order by line_key""")
+
+
+def test_january_promotions_lower_the_unit_price_and_a_missed_commitment_is_trued_up(billed):
+    root, _ = billed
+    assert _priced_lines(root, JAN) == [
+        ("partner:PD:2025-01:usage:active_users:", "usage", "active_users", D("10"), D("9.18"), 9180, "Registered",
+         "pd-all", None),
+        ("partner:PD:2025-01:usage:api_calls:", "usage", "api_calls", D("10000"), D("0.000765"), 765, "Registered",
+         "pd-api", None),
+        ("partner:PD:2025-01:usage:compute_minutes:", "usage", "compute_minutes", D("2"), D("0.026775"), 5,
+         "Registered", "pd-all", None),
+        ("partner:PE:2025-01:commitment:cm-pe:", "commitment", None, D("1"), D("59.20"), 5920, None, None, "cm-pe"),
+        ("partner:PE:2025-01:usage:active_users:", "usage", "active_users", D("4"), D("10.20"), 4080, "Registered",
+         None, None),
+        ("tenant:tds:2025-01:commitment:cm-tds:", "commitment", None, D("1"), D("19.87"), 1987, None, None, "cm-tds"),
+        ("tenant:tds:2025-01:usage:storage_gb:", "usage", "storage_gb", D("1"), D("0.125"), 13, None,
+         "tenants-storage", None),
+    ]
+    described = dict(_ledger(root, "select line_key, description from invoice_lines where line_key in "
+                                   "('partner:PD:2025-01:usage:api_calls:', 'partner:PE:2025-01:commitment:cm-pe:')"))
+    assert described == {
+        "partner:PD:2025-01:usage:api_calls:":
+            "api_calls (call), 2025-01, Registered tier, promotion pd-api (25% off)",
+        "partner:PE:2025-01:commitment:cm-pe:": "Minimum commitment cm-pe, 2025-01: true-up to the monthly minimum",
+    }
+
+
+def test_february_bills_a_commitment_without_usage_and_takes_back_a_true_up_late_usage_met(billed):
+    root, _ = billed
+    assert _priced_lines(root, FEB) == [
+        ("partner:PD:2025-02:commitment:cm-pd:", "commitment", None, D("1"), D("22.46"), 2246, None, None, "cm-pd"),
+        ("partner:PD:2025-02:usage:active_users:", "usage", "active_users", D("3"), D("9.18"), 2754, "Registered",
+         "pd-all", None),
+        ("partner:PE:2025-02:adjustment:active_users:2025-01", "adjustment", "active_users", D("8"), D("10.20"), 8160,
+         "Registered", None, None),
+        ("partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01", "commitment_adjustment", None, D("1"),
+         D("-59.20"), -5920, None, None, "cm-pe"),
+        ("tenant:tds:2025-02:commitment:cm-tds:", "commitment", None, D("1"), D("20.00"), 2000, None, None, "cm-tds"),
+    ]
+
+
+def test_every_commitment_month_is_billed_the_larger_of_its_minimum_and_its_usage(billed):
+    root, _ = billed
+    billed_by_month = _ledger(root, f"""
+        select billing_account_id, strftime(coalesce(adjusts_period, invoice_period), '%Y-%m'), sum(amount_minor)
+        from invoice_lines where billing_account_id in {PRICING_ACCOUNTS} group by all order by all""")
+    assert billed_by_month == [
+        ("PD", "2025-01", 9950), ("PD", "2025-02", 5000), ("PE", "2025-01", 12240),
+        ("tds", "2025-01", 2000), ("tds", "2025-02", 2000),
+    ]
+
+
+def test_retail_prices_come_from_the_price_else_the_metric_markup_else_the_every_metric_markup(billed):
+    root, _ = billed
+    rows = _ledger(root, f"""
+        select line_key, tenant_id, quantity, wholesale_amount_minor, retail_unit_price, retail_amount_minor,
+               margin_amount_minor
+        from statement_rows where billing_account_id = 'PD' order by line_key, tenant_id""")
+    assert rows == [
+        ("partner:PD:2025-01:usage:active_users:", "tpd1", D("10"), 9180, D("11"), 11000, 1820),
+        ("partner:PD:2025-01:usage:api_calls:", "tpd1", D("10000"), 765, D("0.00204"), 2040, 1275),
+        ("partner:PD:2025-01:usage:compute_minutes:", "tpd1", D("2"), 5, D("0.044625"), 9, 4),
+        ("partner:PD:2025-02:commitment:cm-pd:", None, D("1"), 2246, None, None, None),
+        ("partner:PD:2025-02:usage:active_users:", "tpd1", D("3"), 2754, D("11"), 3300, 546),
+    ]
+
+
+def test_invoices_add_up_their_lines_and_each_statement_sums_to_its_invoice_total(billed):
+    root, _ = billed
+    with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
+        invoices = con.execute(f"""
+            select strftime(invoice_period, '%Y-%m'), billing_account_id, lines, subtotal_minor, credits_minor,
+                   purchases_minor, total_minor
+            from marts.fct_invoices where billing_account_id in {PRICING_ACCOUNTS} order by 1, 2""").fetchall()
+    assert invoices == [
+        ("2025-01", "PD", 3, 9950, 0, 0, 9950), ("2025-01", "PE", 2, 10000, 0, 0, 10000),
+        ("2025-01", "tds", 2, 2000, 0, 0, 2000),
+        ("2025-02", "PD", 2, 5000, 0, 0, 5000), ("2025-02", "PE", 2, 2240, 0, 0, 2240),
+        ("2025-02", "tds", 1, 2000, 0, 0, 2000),
+    ]
+    february = (root / "exports/2025-02/PE.csv").read_text(encoding="utf-8").splitlines()
+    assert february[1:] == [
+        "2025-02,PE,PE,Echo Partner,tpe1,Tenant E1,E-1,active_users,user,adjustment,2025-01,8,EUR,Registered,"
+        "12,10.2,81.60,12,96.00,14.40,partner:PE:2025-02:adjustment:active_users:2025-01",
+        "2025-02,PE,PE,Echo Partner,,,,,,commitment_adjustment,2025-01,1,EUR,,,-59.2,-59.20,,,,"
+        "partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01",
+    ]

@@ -62,3 +62,26 @@
 {% macro period_key(month_date) -%}
     strftime({{ month_date }}, '%Y-%m')
 {%- endmacro %}
+
+{# A `YYYY-MM` text as the month's first day; null when it is not exactly that. #}
+{% macro parse_month(text) -%}
+    (case when regexp_full_match({{ text }}, '[0-9]{4}-(0[1-9]|1[0-2])')
+          then cast(strptime({{ text }} || '-01', '%Y-%m-%d') as date) end)
+{%- endmacro %}
+
+{# A plain decimal text (digits, an optional fraction of at most `scale` digits) as
+   DECIMAL(precision, scale); null otherwise, so nothing is rounded on the way in. #}
+{% macro parse_plain_decimal(text, precision=38, scale=16) -%}
+    (case when regexp_full_match({{ text }}, '[0-9]{1,{{ precision - scale }}}(\.[0-9]{1,{{ scale }}})?')
+          then cast({{ text }} as decimal({{ precision }}, {{ scale }})) end)
+{%- endmacro %}
+
+{# True when a plain decimal text has no more fraction digits than the currency's minor digits (trailing zeros aside). #}
+{% macro exact_in_minor_digits(text, exponent) -%}
+    (length(rtrim(coalesce(regexp_extract({{ text }}, '\.([0-9]+)$', 1), ''), '0')) <= {{ exponent }})
+{%- endmacro %}
+
+{# An amount in minor units as major units, exact: amount x 10^-e. #}
+{% macro minor_to_major(amount_minor, exponent) -%}
+    cast(cast({{ amount_minor }} as decimal(38, 0)) * {{ ten_to_the('-' ~ exponent, scale=3) }} as decimal(38, 16))
+{%- endmacro %}

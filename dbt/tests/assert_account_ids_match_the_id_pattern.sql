@@ -1,5 +1,5 @@
 {{ config(meta={'dagster': {'ref': {'name': 'stg_landing__partners'}}}) }}
--- A returned row is an id in an account or pricing file outside the id pattern
+-- A returned row is an id in an account, pricing or billing file outside the id pattern
 -- of SPEC §2, with its file, data row, column and value. Blocks the close
 -- before anything is emitted: ids name statement files and Stripe objects,
 -- and an emitted line is never changed.
@@ -24,6 +24,21 @@ with ids as (
     union all
     select 'pricing/partner_retail_prices.csv', source_row, 'partner_id', partner_id
     from {{ ref('stg_landing__partner_retail_prices') }}
+    union all
+    select 'pricing/partner_markups.csv', source_row, 'partner_id', partner_id
+    from {{ ref('stg_landing__partner_markups') }}
+    union all
+    select 'billing/promotions.csv', source_row, 'promotion_id', promotion_id
+    from {{ ref('stg_landing__promotions') }}
+    union all
+    select 'billing/promotions.csv', source_row, 'billing_account_id', billing_account_id
+    from {{ ref('stg_landing__promotions') }}
+    union all
+    select 'billing/commitments.csv', source_row, 'commitment_id', commitment_id
+    from {{ ref('stg_landing__commitments') }}
+    union all
+    select 'billing/commitments.csv', source_row, 'billing_account_id', billing_account_id
+    from {{ ref('stg_landing__commitments') }}
 )
 
 select file, source_row, column_name, value

@@ -11,4 +11,5 @@ select
     arg_max(unit_price, emitted_at) as last_unit_price,
     arg_max(tier, emitted_at) as last_tier
 from {{ ref('stg_ledger__invoice_lines') }}
+where line_type in ('usage', 'adjustment')
 group by billing_account_type, billing_account_id, service_period, metric, currency

@@ -3,8 +3,10 @@
     (SPEC §5.5), for the revenue mart and the tenant activity behind churn. list / wholesale / retail: the month recomputed in full today.
     platform_revenue: what was emitted for the month (usage lines plus every
     adjustment of it), so it reconciles to fct_invoice_lines to the minor unit.
-    unbilled: recomputed minus emitted, billed at the next close. Each amount
-    also in EUR at the month's fx rate, row by row, rounded half-up. -#}
+    unbilled: recomputed minus emitted, billed at the next close. Commitment
+    true-ups are account-level rows (no metric; no tenant for a partner) with
+    no list or retail amount. Each amount also in EUR at the month's fx rate,
+    row by row, rounded half-up. -#}
 with recomputed as (
     select
         service_month, billing_account_type, billing_account_id, tenant_id, metric,
@@ -13,6 +15,17 @@ with recomputed as (
         wholesale_amount_minor,
         retail_amount_minor
     from {{ ref('int_recomputed_tenant_amounts') }}
+    union all
+    select
+        service_month, billing_account_type, billing_account_id,
+        case when billing_account_type = 'tenant' then billing_account_id end as tenant_id,
+        cast(null as varchar) as metric,
+        case when billing_account_type = 'partner' then billing_account_id end as partner_id,
+        cast(null as varchar) as tier, currency, cast(0 as decimal(38, 6)) as quantity,
+        cast(null as bigint) as list_amount_minor,
+        true_up_minor as wholesale_amount_minor,
+        cast(null as bigint) as retail_amount_minor
+    from {{ ref('int_commitment_true_ups') }}
 ),
 
 emitted_partner as (
@@ -21,6 +34,7 @@ emitted_partner as (
            arg_max(tier, emitted_at) as tier, any_value(currency) as currency,
            sum(wholesale_amount_minor) as platform_revenue_minor
     from {{ ref('stg_ledger__statement_rows') }}
+    where line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment')
     group by all
 ),
 
@@ -30,7 +44,7 @@ emitted_direct as (
            cast(null as varchar) as tier, any_value(currency) as currency,
            sum(amount_minor) as platform_revenue_minor
     from {{ ref('stg_ledger__invoice_lines') }}
-    where billing_account_type = 'tenant'
+    where billing_account_type = 'tenant' and line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment')
     group by all
 ),
 
@@ -51,17 +65,19 @@ joined as (
         coalesce(r.tier, e.tier) as tier,
         coalesce(r.currency, e.currency) as currency,
         coalesce(r.quantity, 0) as quantity,
-        coalesce(r.list_amount_minor, 0) as list_amount_minor,
+        case when coalesce(r.metric, e.metric) is not null then coalesce(r.list_amount_minor, 0) end
+            as list_amount_minor,
         coalesce(r.wholesale_amount_minor, 0) as wholesale_amount_minor,
-        coalesce(r.retail_amount_minor, 0) as retail_amount_minor,
+        case when coalesce(r.metric, e.metric) is not null then coalesce(r.retail_amount_minor, 0) end
+            as retail_amount_minor,
         coalesce(e.platform_revenue_minor, 0) as platform_revenue_minor
     from recomputed r
     full outer join emitted e
         on e.service_month = r.service_month
         and e.billing_account_type = r.billing_account_type
         and e.billing_account_id = r.billing_account_id
-        and e.tenant_id = r.tenant_id
-        and e.metric = r.metric
+        and e.tenant_id is not distinct from r.tenant_id
+        and e.metric is not distinct from r.metric
 ),
 
 amounts as (

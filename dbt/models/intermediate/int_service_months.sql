@@ -1,10 +1,12 @@
 {#- Every service month the close of close_month() computes: months with usage,
-    months with emitted lines (their usage may since have gone), and the month
-    being closed. Whether each was closed decides which account attributes apply. -#}
+    months with emitted lines (their usage may since have gone), months with a
+    commitment in effect, and the month being closed. Whether each was closed decides which account attributes apply. -#}
 with months as (
     select service_month from {{ ref('int_usage_monthly') }}
     union
     select service_period from {{ ref('stg_ledger__invoice_lines') }}
+    union
+    select service_month from {{ ref('int_commitment_months') }}
     union
     select {{ close_month() }}
 )

@@ -2,7 +2,9 @@
 {#- One row per tenant and month in which it was active (platform revenue > 0),
     with the partner it was billed through that month and its MRR: the month's
     platform revenue in EUR minor units. Two scopes: per partner, and the
-    platform as a whole (where a partner change is not visible). -#}
+    platform as a whole (where a partner change is not visible). A partner's
+    account-level revenue (commitment true-ups) belongs to no tenant and is
+    not counted here; a direct tenant's is its own. -#}
 with by_tenant as (
     select
         service_month,
@@ -13,6 +15,7 @@ with by_tenant as (
         sum(platform_revenue_minor) as platform_revenue_minor,
         sum(platform_revenue_eur_minor) as mrr_eur_minor
     from {{ ref('int_revenue_monthly') }}
+    where tenant_id is not null
     group by service_month, tenant_id
 )
 

@@ -14,6 +14,9 @@ select
     amount_minor,
     currency,
     tier,
+    promotion_id,
+    reference,
+    credits_line_key,
     emitted_at,
     run_id
 from {{ ref('stg_ledger__invoice_lines') }}

@@ -1,8 +1,10 @@
-{#- The lines the close of close_month() would emit (SPEC §5.3, §5.6): the
-    month's usage lines, and for every earlier month an adjustment per billing
-    account and metric whose recomputed amount differs from what was emitted
-    for it so far. Empty once the month is closed. Checked, then copied as is
-    into the ledger by the emission step. -#}
+{#- The lines the close of close_month() would emit (SPEC §5.3, §5.6, §5.8):
+    the month's usage lines and commitment true-up, and for every earlier month
+    an adjustment per billing account and metric whose recomputed amount
+    differs from what was emitted for it so far, and a commitment_adjustment
+    per account whose recomputed true-up differs from its commitment lines so
+    far. Empty once the month is closed. Checked, then copied as is into the
+    ledger by the emission step. -#}
 with close_state as (
     select is_closed from {{ ref('int_service_months') }} where is_close_month
 ),
@@ -16,7 +18,9 @@ usage_lines as (
         r.billing_account_type, r.billing_account_id, r.metric, r.unit, r.currency,
         'usage' as line_type,
         cast(null as date) as adjusts_period,
-        r.quantity, r.unit_price, r.amount_minor, r.tier
+        r.quantity, r.unit_price, r.amount_minor, r.tier,
+        r.promotion_id, r.percent_off_text,
+        cast(null as varchar) as reference
     from recomputed r
     where r.service_month = {{ close_month() }} and r.quantity > 0
 ),
@@ -32,7 +36,9 @@ compared as (
         coalesce(r.unit_price, e.last_unit_price) as unit_price,
         coalesce(r.amount_minor, 0) - coalesce(e.amount_minor, 0) as amount_minor,
         case when coalesce(r.billing_account_type, e.billing_account_type) = 'partner'
-             then coalesce(r.tier, t.tier, e.last_tier) end as tier
+             then coalesce(r.tier, t.tier, e.last_tier) end as tier,
+        r.promotion_id,
+        r.percent_off_text
     from recomputed r
     full outer join {{ ref('int_emitted_line_totals') }} e
         on e.billing_account_type = r.billing_account_type
@@ -49,16 +55,55 @@ adjustment_lines as (
         c.billing_account_type, c.billing_account_id, c.metric, m.unit, c.currency,
         'adjustment' as line_type,
         c.service_month as adjusts_period,
-        c.quantity, c.unit_price, c.amount_minor, c.tier
+        c.quantity, c.unit_price, c.amount_minor, c.tier,
+        c.promotion_id, c.percent_off_text,
+        cast(null as varchar) as reference
     from compared c
     join {{ ref('int_metrics') }} m on m.metric = c.metric
     where c.service_month < {{ close_month() }} and c.amount_minor <> 0
+),
+
+true_ups as (
+    select
+        coalesce(u.billing_account_type, e.billing_account_type) as billing_account_type,
+        coalesce(u.billing_account_id, e.billing_account_id) as billing_account_id,
+        coalesce(u.service_month, e.service_month) as service_month,
+        coalesce(u.currency, e.currency) as currency,
+        coalesce(u.commitment_id, e.last_reference) as reference,
+        coalesce(u.true_up_minor, 0) - coalesce(e.amount_minor, 0) as amount_minor
+    from {{ ref('int_commitment_true_ups') }} u
+    full outer join {{ ref('int_emitted_commitment_totals') }} e
+        on e.billing_account_type = u.billing_account_type
+        and e.billing_account_id = u.billing_account_id
+        and e.service_month = u.service_month
+        and e.currency = u.currency
+),
+
+commitment_lines as (
+    select
+        t.billing_account_type, t.billing_account_id, cast(null as varchar) as metric,
+        cast(null as varchar) as unit, t.currency,
+        case when t.service_month = {{ close_month() }} then 'commitment' else 'commitment_adjustment' end
+            as line_type,
+        case when t.service_month < {{ close_month() }} then t.service_month end as adjusts_period,
+        cast(1 as decimal(38, 6)) as quantity,
+        {{ minor_to_major('t.amount_minor', 'c.minor_unit_exponent') }} as unit_price,
+        t.amount_minor,
+        cast(null as varchar) as tier,
+        cast(null as varchar) as promotion_id,
+        cast(null as varchar) as percent_off_text,
+        t.reference
+    from true_ups t
+    join {{ ref('currencies') }} c on c.currency = t.currency
+    where t.amount_minor <> 0 and t.service_month <= {{ close_month() }}
 ),
 
 lines as (
     select * from usage_lines
     union all
     select * from adjustment_lines
+    union all
+    select * from commitment_lines
 )
 
 select
@@ -66,19 +111,30 @@ select
     l.billing_account_id,
     l.billing_account_type,
     l.billing_account_type || ':' || l.billing_account_id || ':' || {{ period_key(close_month()) }}
-        || ':' || l.line_type || ':' || l.metric || ':' || coalesce({{ period_key('l.adjusts_period') }}, '')
+        || ':' || l.line_type || ':' || coalesce(l.metric, l.reference) || ':'
+        || coalesce({{ period_key('l.adjusts_period') }}, '')
         as line_key,
     l.line_type,
     l.adjusts_period,
     l.metric,
     case l.line_type
         when 'usage' then l.metric || ' (' || l.unit || '), ' || {{ period_key(close_month()) }}
-        else 'Adjustment for ' || {{ period_key('l.adjusts_period') }} || ': ' || l.metric || ' (' || l.unit || ')'
-    end || coalesce(', ' || l.tier || ' tier', '') as description,
+        when 'adjustment'
+            then 'Adjustment for ' || {{ period_key('l.adjusts_period') }} || ': ' || l.metric || ' (' || l.unit || ')'
+        when 'commitment'
+            then 'Minimum commitment ' || l.reference || ', ' || {{ period_key(close_month()) }}
+                 || ': true-up to the monthly minimum'
+        else 'Commitment adjustment for ' || {{ period_key('l.adjusts_period') }} || ': minimum commitment '
+             || l.reference
+    end || coalesce(', ' || l.tier || ' tier', '')
+        || coalesce(', promotion ' || l.promotion_id || ' (' || l.percent_off_text || '% off)', '') as description,
     cast(l.quantity as decimal(38, 6)) as quantity,
     cast(l.unit_price as decimal(38, 16)) as unit_price,
     cast(l.amount_minor as bigint) as amount_minor,
     l.currency,
-    l.tier
+    l.tier,
+    l.promotion_id,
+    l.reference,
+    cast(null as varchar) as credits_line_key
 from lines l
 where not (select is_closed from close_state)

@@ -1,7 +1,10 @@
 {#- Per partner line of fct_proposed_invoice_lines, one row per tenant (SPEC
     §5.4). Usage line: the tenant's recomputed share. Adjustment line: the
     tenant's recomputed row minus everything emitted for it for that month, so
-    rows still sum to the line. Rows that are zero throughout are left out. -#}
+    rows still sum to the line. Rows that are zero throughout are left out.
+    Every other line (commitments, and later credits) is one account-level row
+    without tenant, unit or retail, carrying the line's amount, so a
+    statement's wholesale amounts sum to its invoice total. -#}
 with partner_lines as (
     select * from {{ ref('fct_proposed_invoice_lines') }}
     where billing_account_type = 'partner'
@@ -57,10 +60,26 @@ adjustment_rows as (
     where l.line_type = 'adjustment'
 ),
 
+account_rows as (
+    select
+        l.line_key, l.invoice_period, l.billing_account_id, coalesce(l.adjusts_period, l.invoice_period) as service_period,
+        l.line_type, l.metric, l.billing_account_id as partner_id, cast(null as varchar) as tenant_id,
+        l.quantity, l.currency, l.tier,
+        cast(null as decimal(38, 16)) as list_unit_price,
+        l.unit_price as wholesale_unit_price,
+        cast(null as decimal(38, 16)) as retail_unit_price,
+        l.amount_minor as wholesale_amount_minor,
+        cast(null as bigint) as retail_amount_minor
+    from partner_lines l
+    where l.line_type not in ('usage', 'adjustment')
+),
+
 all_rows as (
     select * from usage_rows
     union all
     select * from adjustment_rows
+    union all
+    select * from account_rows
 )
 
 select

@@ -7,7 +7,8 @@ select
     s.billing_account_id,
     s.service_period,
     s.line_type,
-    case when s.line_type = 'adjustment' then s.service_period end as adjusts_period,
+    case when s.line_type in ('adjustment', 'commitment_adjustment', 'credit_note') then s.service_period end
+        as adjusts_period,
     s.metric,
     m.unit,
     s.partner_id,

@@ -13,6 +13,9 @@ select
     amount_minor,
     currency,
     tier,
+    promotion_id,
+    reference,
+    credits_line_key,
     emitted_at,
     run_id
 from {{ source('ledger', 'invoice_lines') }}
