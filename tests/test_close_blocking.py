@@ -81,9 +81,9 @@ def test_a_close_that_fails_later_in_a_replay_still_publishes_the_months_closed_
         january = con.execute("select line_key, amount_minor from invoice_lines order by 1").fetchall()
         sent = con.execute("""select json_extract_string(params, '$.metadata.line_key'), json_extract(params, '$.amount')::bigint
                               from stripe_outbox where path = '/v1/invoiceitems' order by 1""").fetchall()
-    assert len(january) == 9 and sent == january
+    assert len(january) == 16 and sent == january
     assert sorted(p.relative_to(tmp_path / "exports").as_posix() for p in (tmp_path / "exports").rglob("*.csv")) == \
-        ["2025-01/PA.csv", "2025-01/PC.csv"]
+        ["2025-01/PA.csv", "2025-01/PC.csv", "2025-01/PD.csv", "2025-01/PE.csv"]
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,8 @@ FIXTURE = Path(__file__).parent / "fixtures" / "ledger_a26960b"
 
 
 def _old_ledger(path: Path) -> Path:
-    """The ledger file a26960b wrote for the scenario's January close."""
+    """The ledger file a26960b wrote for the scenario's January close (the schema of every version
+    before the pricing columns)."""
     with duckdb.connect(str(path)) as con:
         con.execute((FIXTURE / "schema.sql").read_text())
         con.execute((FIXTURE / "load.sql").read_text().replace("{fixture}", str(FIXTURE)))
@@ -31,36 +32,58 @@ def _rows(path: Path, table: str) -> list[tuple]:
         return con.execute(f"select * from main.{table} order by all").fetchall()
 
 
-def test_the_definitions_match_the_tables_an_older_ledger_has_column_for_column(tmp_path):
+def _described(con: duckdb.DuckDBPyConnection, table: str) -> list[tuple]:
+    return con.execute(
+        "select column_name, data_type, is_nullable from information_schema.columns "
+        "where table_name = ? order by ordinal_position", [table]).fetchall()
+
+
+def test_an_older_ledger_is_migrated_to_the_definitions_column_for_column(tmp_path):
     ledger = _old_ledger(tmp_path / "l.duckdb")
     with duckdb.connect(str(ledger)) as con:
+        assert ensure_ledger_tables(con) == [
+            "invoice_lines.metric nullable",
+            "invoice_lines.promotion_id", "invoice_lines.reference", "invoice_lines.credits_line_key",
+            "statement_rows.metric nullable", "statement_rows.tenant_id nullable",
+            "statement_rows.list_unit_price nullable", "statement_rows.retail_unit_price nullable",
+            "statement_rows.retail_amount_minor nullable", "statement_rows.margin_amount_minor nullable",
+        ]
         for table in TABLES:
-            described = con.execute(
-                "select column_name, data_type, is_nullable from information_schema.columns "
-                "where table_name = ? order by ordinal_position", [table.name]).fetchall()
-            assert described == [(c.name, c.type.upper().replace(" ", ""), "NO" if c.not_null else "YES")
-                                 for c in table.columns], table.name
+            assert _described(con, table.name) == [
+                (c.name, c.type.upper().replace(" ", ""), "NO" if c.not_null else "YES") for c in table.columns
+            ], table.name
 
 
-def test_an_older_ledger_opens_unchanged_when_nothing_is_missing(tmp_path):
+def test_a_migrated_ledger_keeps_every_row_and_opens_unchanged_the_next_time(tmp_path):
     ledger = _old_ledger(tmp_path / "l.duckdb")
     before = {t.name: _rows(ledger, t.name) for t in TABLES}
     with duckdb.connect(str(ledger)) as con:
+        ensure_ledger_tables(con)
         assert ensure_ledger_tables(con) == []
-    assert {t.name: _rows(ledger, t.name) for t in TABLES} == before
-    assert len(before["invoice_lines"]) == 9
+        kept = con.execute(
+            "select invoice_period, billing_account_id, billing_account_type, line_key, line_type, adjusts_period, "
+            "metric, description, quantity, unit_price, amount_minor, currency, tier, emitted_at, run_id "
+            "from main.invoice_lines order by all").fetchall()
+        added = con.execute("select count(*) from main.invoice_lines "
+                            "where promotion_id is null and reference is null and credits_line_key is null").fetchone()[0]
+    assert kept == before["invoice_lines"]
+    assert added == len(before["invoice_lines"]) == 9
+    assert {t.name: _rows(ledger, t.name) for t in TABLES if t.name != "invoice_lines"} == {
+        name: rows for name, rows in before.items() if name != "invoice_lines"}
     assert closed_months(ledger) == [date(2025, 1, 1)]
 
 
 def test_a_column_the_ledger_lacks_is_added_and_every_existing_row_keeps_its_values(tmp_path):
     ledger = _old_ledger(tmp_path / "l.duckdb")
-    before = _rows(ledger, "invoice_lines")
-    wider = replace(INVOICE_LINES, columns=(*INVOICE_LINES.columns, Column("promotion_id", "varchar", not_null=False)))
     with duckdb.connect(str(ledger)) as con:
-        assert ensure_ledger_tables(con, (wider,)) == ["invoice_lines.promotion_id"]
+        ensure_ledger_tables(con)
+    before = _rows(ledger, "invoice_lines")
+    wider = replace(INVOICE_LINES, columns=(*INVOICE_LINES.columns, Column("note", "varchar", not_null=False)))
+    with duckdb.connect(str(ledger)) as con:
+        assert ensure_ledger_tables(con, (wider,)) == ["invoice_lines.note"]
         assert ensure_ledger_tables(con, (wider,)) == []
         after = con.execute(f"select {INVOICE_LINES.column_names()} from main.invoice_lines order by all").fetchall()
-        added = con.execute("select count(*) from main.invoice_lines where promotion_id is null").fetchone()[0]
+        added = con.execute("select count(*) from main.invoice_lines where note is null").fetchone()[0]
     assert after == before
     assert added == len(before) == 9
 

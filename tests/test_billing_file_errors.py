@@ -1,0 +1,85 @@
+"""Errors in pricing and billing files block the close before anything is emitted (SPEC §2, §5.7),
+each named by its check with the file, the data row and the problem."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from dagster_project.cli import main
+from tests.conftest import clear_pipeline_environment
+from tests.landing import USAGE_HEADER, write_accounts, write_csv
+
+PROMOTION_HEADER = ["promotion_id", "billing_account_type", "billing_account_id", "metric", "percent_off",
+                    "valid_from", "valid_to"]
+COMMITMENT_HEADER = ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
+                     "valid_from", "valid_to"]
+MARKUP_HEADER = ["partner_id", "metric", "markup_pct", "effective_from"]
+GOOD_PROMOTION = ["promo-1", "partner", "p1", "", "10", "2025-01", ""]
+GOOD_COMMITMENT = ["cm-1", "partner", "p1", "EUR", "100.00", "2025-01", "2025-04"]
+
+# Each case: the file, its rows, the check that blocks, and the problem it names (file, row 1-based, text).
+CASES = {
+    "a repeated promotion id": (
+        "billing/promotions.csv", PROMOTION_HEADER, [GOOD_PROMOTION, GOOD_PROMOTION],
+        "assert_billing_rows_are_valid", "source_row=2, id=promo-1, problem=promotion_id repeats row 1"),
+    "an unknown account": (
+        "billing/commitments.csv", COMMITMENT_HEADER, [["cm-1", "partner", "p9", "EUR", "100", "2025-01", "2025-04"]],
+        "assert_billing_rows_are_valid", "source_row=1, id=cm-1, problem=unknown partner p9"),
+    "an unknown currency": (
+        "billing/commitments.csv", COMMITMENT_HEADER, [["cm-1", "partner", "p1", "XYZ", "100", "2025-01", "2025-04"]],
+        "assert_billing_rows_are_valid", "problem=unknown currency xyz"),
+    "a currency other than the account's": (
+        "billing/commitments.csv", COMMITMENT_HEADER, [["cm-1", "partner", "p1", "usd", "100", "2025-01", "2025-04"]],
+        "assert_billing_rows_are_valid", "problem=currency USD is not the account's currency EUR"),
+    "an account that is not a billing owner in a month the row applies to": (
+        "billing/commitments.csv", COMMITMENT_HEADER, [["cm-1", "tenant", "t1", "eur", "100", "2025-01", "2025-04"]],
+        "assert_billing_rows_are_valid", "problem=t1 is not a tenant billing owner in 2025-01"),
+    "a value out of range": (
+        "billing/promotions.csv", PROMOTION_HEADER, [["promo-1", "tenant", "", "", "150", "2025-01", ""]],
+        "assert_billing_rows_are_valid", "problem=percent_off must be above 0 and at most 100"),
+    "an amount not exact in minor digits": (
+        "billing/commitments.csv", COMMITMENT_HEADER, [["cm-1", "partner", "p1", "EUR", "12.345", "2025-01", "2025-04"]],
+        "assert_billing_rows_are_valid", "problem=monthly_minimum 12.345 is not exact in EUR's 2 minor digits"),
+    "overlapping commitments of one account": (
+        "billing/commitments.csv", COMMITMENT_HEADER,
+        [GOOD_COMMITMENT, ["cm-2", "partner", "p1", "EUR", "50", "2025-03", "2025-06"]],
+        "assert_billing_rows_are_valid", "source_row=2, id=cm-2, problem=overlaps commitment cm-1 (row 1)"),
+    "a month that is not YYYY-MM": (
+        "billing/promotions.csv", PROMOTION_HEADER, [["promo-1", "partner", "p1", "", "10", "2025-1", ""]],
+        "assert_billing_rows_are_valid", "problem=valid_from is not a YYYY-MM month"),
+    "an id off the id pattern": (
+        "billing/promotions.csv", PROMOTION_HEADER, [["promo 1!", "partner", "p1", "", "10", "2025-01", ""]],
+        "assert_account_ids_match_the_id_pattern", "column_name=promotion_id, value=promo 1!"),
+    "a markup for an unknown metric": (
+        "pricing/partner_markups.csv", MARKUP_HEADER, [["p1", "apples", "20", "2024-01-01"]],
+        "assert_pricing_rows_are_valid", "source_row=1, partner_id=p1, problem=unknown metric apples"),
+    "a negative markup": (
+        "pricing/partner_markups.csv", MARKUP_HEADER, [["p1", "", "-5", "2024-01-01"]],
+        "assert_pricing_rows_are_valid", "problem=markup_pct is not a plain decimal >= 0 with at most 6 decimals"),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_a_billing_file_error_blocks_the_close_naming_the_file_row_and_problem(case, tmp_path, monkeypatch, capsys):
+    path, header, rows, check, problem = CASES[case]
+    landing = tmp_path / "landing"
+    write_accounts(landing)
+    write_csv(landing / "usage/2025-01-05/u.csv", USAGE_HEADER,
+              [["e1", "t1", "api_calls", "100", "2025-01-05T10:00:00Z"],
+               ["e2", "t2", "api_calls", "100", "2025-01-05T10:00:00Z"]])
+    write_csv(landing / path, header, rows)
+    clear_pipeline_environment(monkeypatch)
+    monkeypatch.chdir(tmp_path)
+
+    code = main(["run", "--through", "2025-01", "--landing", "landing", "--warehouse", "w.duckdb",
+                 "--ledger", "l.duckdb"])
+
+    message = capsys.readouterr().err
+    assert code == 1
+    assert f"blocking check {check} on " in message
+    assert f"file={path}" in message
+    assert problem in message
+    with duckdb.connect(str(tmp_path / "l.duckdb"), read_only=True) as con:
+        assert con.execute("select count(*) from invoice_lines").fetchone() == (0,)
+        assert con.execute("select count(*) from closes").fetchone() == (0,)
