@@ -7,7 +7,10 @@ Shape: a master reseller with sub-partners (one billed via its parent,
 recursively), partners that cross tier thresholds as they grow, direct
 tenants, five currencies, tenants that churn, return or change partner, about
 1 % of events landing three days late (month-end usage after the close), and
-a file of bad rows covering every reject reason each month.
+a file of bad rows covering every reject reason each month. Pricing and
+billing files exercise markups, promotions (a tie, one for every account)
+and minimum commitments, with a promotion and a commitment on a tenth of the
+billing owners.
 """
 
 from __future__ import annotations
@@ -227,6 +230,49 @@ def _bad_rows(day: date, tenant_id: str, known_event_id: str, billing_start: dat
     ]
 
 
+def _months_key(spec: SampleSpec, offset: int) -> str:
+    return _month_start(spec.start, offset).strftime("%Y-%m")
+
+
+def _markups() -> list[list[str]]:
+    """P001 and its sub-partner P002 mark up every metric (their own active_users price wins);
+    P003 marks api_calls up more than its other metrics."""
+    return [["P001", "", "40", "2020-01-01"], ["P002", "", "30", "2020-01-01"],
+            ["P003", "", "25", "2020-01-01"], ["P003", "api_calls", "60", "2020-01-01"]]
+
+
+def _promotions(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> list[list[str]]:
+    """A launch offer on api_calls for every partner, a welcome offer for every direct tenant,
+    two equal offers for P001 (the smaller id wins), and 10 % for a tenth of the billing owners.
+    Offers that would end before they start in a short sample are left out."""
+    def month(offset: int) -> str:
+        return _months_key(spec, min(offset, spec.months))
+
+    rows = [
+        ["launch-api", "partner", "", "api_calls", "10", month(1), month(3)],
+        ["direct-welcome", "tenant", "", "", "5", month(0), month(2)],
+        ["P001-winter", "partner", "P001", "", "15", month(2), month(4)],
+        ["P001-users", "partner", "P001", "active_users", "15", month(2), month(3)],
+    ]
+    rows += [[f"loyal-{account}", kind, account, "", "10", month(1), ""]
+             for i, (kind, account, _) in enumerate(owners) if i % 10 == 0]
+    return [row for row in rows if not row[6] or row[5] < row[6]]
+
+
+def _commitments(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> list[list[str]]:
+    """A minimum on a tenth of the billing owners from the second month on: small enough for a
+    partner to meet, while a direct tenant's is often missed (and billed without usage after it churns)."""
+    if spec.months < 2:
+        return []
+    rows = []
+    for i, (kind, account, currency) in enumerate(owners):
+        if i % 10 == 5:
+            minimum = "2500.00" if kind == "partner" else "150.00"
+            rows.append([f"min-{account}", kind, account, currency.upper(), minimum,
+                         _months_key(spec, 1), _months_key(spec, spec.months)])
+    return rows
+
+
 def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
     """Write the landing zone; returns counts for the command's summary."""
     rng = random.Random(spec.seed)
@@ -247,6 +293,18 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
          ["P002", "active_users", "eur", "10.00", "2020-01-01"],
          ["P006", "storage_gb", "usd", "0.30", "2020-01-01"]],
     )
+    # Billing owners in every month: partners billed on their own, tenants never assigned to a partner.
+    assigned = {a[0] for a in assignments}
+    owners = [("partner", p["partner_id"], p["currency"]) for p in partners if p["bills_via_parent"] == "false"]
+    owners += [("tenant", t["tenant_id"], t["currency"]) for t in tenants if t["tenant_id"] not in assigned]
+    _write_csv(landing / "pricing/partner_markups.csv", ["partner_id", "metric", "markup_pct", "effective_from"],
+               _markups())
+    _write_csv(landing / "billing/promotions.csv",
+               ["promotion_id", "billing_account_type", "billing_account_id", "metric", "percent_off", "valid_from",
+                "valid_to"], _promotions(spec, owners))
+    _write_csv(landing / "billing/commitments.csv",
+               ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
+                "valid_from", "valid_to"], _commitments(spec, owners))
 
     con = duckdb.connect()
     con.execute(

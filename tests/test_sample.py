@@ -34,3 +34,18 @@ def test_the_sample_has_hierarchy_direct_tenants_all_formats_and_late_usage(tmp_
         f"select count(*) from read_parquet('{tmp_path}/usage/*/*.parquet')"
     ).fetchall()[0][0]
     assert 0 < total < counts["events"]
+
+
+def test_the_sample_writes_markups_promotions_and_commitments_for_billing_owners(tmp_path):
+    write_sample(tmp_path, SMALL)
+    promotions = (tmp_path / "billing/promotions.csv").read_text().splitlines()
+    commitments = (tmp_path / "billing/commitments.csv").read_text().splitlines()
+    markups = (tmp_path / "pricing/partner_markups.csv").read_text().splitlines()
+    assert promotions[1:] == [
+        "launch-api,partner,,api_calls,10,2025-02,2025-04", "direct-welcome,tenant,,,5,2025-01,2025-03",
+        "P001-winter,partner,P001,,15,2025-03,2025-04", "P001-users,partner,P001,active_users,15,2025-03,2025-04",
+        "loyal-P001,partner,P001,,10,2025-02,", "loyal-T00022,tenant,T00022,,10,2025-02,",
+    ]
+    assert commitments[1:] == ["min-P008,partner,P008,SEK,2500.00,2025-02,2025-04"]
+    assert markups[1:] == ["P001,,40,2020-01-01", "P002,,30,2020-01-01", "P003,,25,2020-01-01",
+                           "P003,api_calls,60,2020-01-01"]
