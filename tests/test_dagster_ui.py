@@ -120,20 +120,22 @@ def test_money_is_shown_in_major_units_with_the_upper_case_code_exactly():
 
 
 def test_the_close_totals_put_partner_and_direct_side_by_side_per_currency():
-    rows = [CurrencySide("eur", 2, "partner", 2, 7, 100000, -2500, 97500),
-            CurrencySide("eur", 2, "tenant", 3, 4, 40000, 0, 40000),
-            CurrencySide("jpy", 0, "tenant", 1, 1, 1200, 0, 1200)]
+    rows = [CurrencySide("eur", 2, "partner", 2, 8, 100000, -2500, 1000, 98500),
+            CurrencySide("eur", 2, "tenant", 3, 4, 40000, 0, 0, 40000),
+            CurrencySide("jpy", 0, "tenant", 1, 1, 1200, 0, 0, 1200)]
     table = [tuple(r.data.values()) for r in totals_table(rows).records]
     assert table == [
         ("EUR", "invoices", "2", "3", "5"),
-        ("EUR", "lines", "7", "4", "11"),
+        ("EUR", "lines", "8", "4", "12"),
         ("EUR", "usage", "1,000.00 EUR", "400.00 EUR", "1,400.00 EUR"),
         ("EUR", "adjustments", "-25.00 EUR", "0.00 EUR", "-25.00 EUR"),
-        ("EUR", "total", "975.00 EUR", "400.00 EUR", "1,375.00 EUR"),
+        ("EUR", "commitments", "10.00 EUR", "0.00 EUR", "10.00 EUR"),
+        ("EUR", "total", "985.00 EUR", "400.00 EUR", "1,385.00 EUR"),
         ("JPY", "invoices", "0", "1", "1"),
         ("JPY", "lines", "0", "1", "1"),
         ("JPY", "usage", "0 JPY", "1,200 JPY", "1,200 JPY"),
         ("JPY", "adjustments", "0 JPY", "0 JPY", "0 JPY"),
+        ("JPY", "commitments", "0 JPY", "0 JPY", "0 JPY"),
         ("JPY", "total", "0 JPY", "1,200 JPY", "1,200 JPY"),
     ]
 

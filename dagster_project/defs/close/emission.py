@@ -38,6 +38,7 @@ TOTALS_SQL = """
            count(distinct l.billing_account_id), count(*),
            coalesce(sum(l.amount_minor) filter (where l.line_type = 'usage'), 0)::bigint,
            coalesce(sum(l.amount_minor) filter (where l.line_type = 'adjustment'), 0)::bigint,
+           coalesce(sum(l.amount_minor) filter (where l.line_type in ('commitment', 'commitment_adjustment')), 0)::bigint,
            sum(l.amount_minor)::bigint
     from wh.marts.fct_proposed_invoice_lines l join wh.seeds.currencies c using (currency)
     group by all order by 1, 3

@@ -27,6 +27,7 @@ class CurrencySide(NamedTuple):
     lines: int
     usage_minor: int
     adjustments_minor: int
+    commitments_minor: int  # commitment true-ups and their adjustments
     total_minor: int
 
 
@@ -53,11 +54,12 @@ TOTALS_SCHEMA = dg.TableSchema(columns=[
     dg.TableColumn("partner", "string"), dg.TableColumn("direct", "string"), dg.TableColumn("all", "string"),
 ])
 MEASURES = (("invoices", "invoices", False), ("lines", "lines", False), ("usage", "usage_minor", True),
-            ("adjustments", "adjustments_minor", True), ("total", "total_minor", True))
+            ("adjustments", "adjustments_minor", True), ("commitments", "commitments_minor", True),
+            ("total", "total_minor", True))
 
 
 def totals_table(rows: list[CurrencySide]) -> dg.TableMetadataValue:
-    """Per currency: invoices, lines, usage, adjustments and total, partner and direct side by side."""
+    """Per currency: invoices, lines, usage, adjustments, commitments and total, partner and direct side by side."""
     by_currency: dict[str, dict[str, CurrencySide]] = {}
     for row in rows:
         by_currency.setdefault(row.currency, {})[row.billing_account_type] = row
