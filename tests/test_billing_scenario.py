@@ -387,3 +387,21 @@ def test_invoices_add_up_their_lines_and_each_statement_sums_to_its_invoice_tota
         "2025-02,PE,PE,Echo Partner,,,,,,commitment_adjustment,2025-01,1,EUR,,,-59.2,-59.20,,,,"
         "partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01",
     ]
+
+
+def test_commitment_lines_go_to_stripe_as_items_of_their_service_month_and_negative_when_taken_back(billed):
+    root, _ = billed
+    items = _ledger(root, """
+        select json_extract_string(params, '$.metadata.line_key'), json_extract(params, '$.amount')::bigint,
+               json_extract(params, '$.period.start')::bigint, json_extract(params, '$.period.end')::bigint,
+               json_extract_string(params, '$.description')
+        from stripe_outbox where path = '/v1/invoiceitems' and params like '%commitment%' order by 1""")
+    jan, feb, mar = 1735689600, 1738368000, 1740787200  # 2025-01-01, 2025-02-01, 2025-03-01 00:00 UTC
+    assert items == [
+        ("partner:PD:2025-02:commitment:cm-pd:", 2246, feb, mar, "Minimum commitment cm-pd, 2025-02: true-up to the monthly minimum"),
+        ("partner:PE:2025-01:commitment:cm-pe:", 5920, jan, feb, "Minimum commitment cm-pe, 2025-01: true-up to the monthly minimum"),
+        ("partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01", -5920, jan, feb,
+         "Commitment adjustment for 2025-01: minimum commitment cm-pe"),
+        ("tenant:tds:2025-01:commitment:cm-tds:", 1987, jan, feb, "Minimum commitment cm-tds, 2025-01: true-up to the monthly minimum"),
+        ("tenant:tds:2025-02:commitment:cm-tds:", 2000, feb, mar, "Minimum commitment cm-tds, 2025-02: true-up to the monthly minimum"),
+    ]

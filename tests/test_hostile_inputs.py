@@ -53,8 +53,9 @@ def test_an_account_id_outside_the_id_pattern_blocks_the_close_naming_file_row_a
 
     message = capsys.readouterr().err
     assert "blocking check assert_account_ids_match_the_id_pattern" in message
-    assert f"file=accounts/partners.csv, source_row=4, column_name=partner_id, value={bad_id}" in message
-    assert f"file=accounts/assignments.csv, source_row=5, column_name=partner_id, value={bad_id}" in message
+    assert f"file=accounts/partners.csv, source_row={len(PARTNERS) + 1}, column_name=partner_id, value={bad_id}" in message
+    assert (f"file=accounts/assignments.csv, source_row={len(ASSIGNMENTS) + 1}, column_name=partner_id, "
+            f"value={bad_id}") in message
     assert _ledger(tmp_path, "select count(*) from invoice_lines") == [(0,)]
     assert _ledger(tmp_path, "select count(*) from closes") == [(0,)]
     assert not (tmp_path / "exports").exists()
@@ -88,8 +89,9 @@ def test_a_quote_in_every_path_bills_exactly_what_the_scenario_bills(tmp_path):
     write_scenario(root / "landing")
     assert _run(root, "2025-02") == 0
     assert _ledger(root, "select count(*), sum(amount_minor) from invoice_lines") == [
-        (14, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200)]
-    assert sorted(p.name for p in (root / "exports" / "2025-01").iterdir()) == ["PA.csv", "PC.csv"]
+        (26, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
+         + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000)]
+    assert sorted(p.name for p in (root / "exports" / "2025-01").iterdir()) == ["PA.csv", "PC.csv", "PD.csv", "PE.csv"]
 
 
 def test_a_file_added_to_an_ingested_date_is_billed_and_deleted_again_is_taken_back(tmp_path):

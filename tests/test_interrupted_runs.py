@@ -73,7 +73,8 @@ def test_months_whose_publication_did_not_finish_get_their_statements_at_the_nex
         # A statement file deleted later is written again, byte for byte.
         (tmp_path / "exports/2025-01/PA.csv").unlink()
         assert main(run_arguments(tmp_path, "2025-02")) == 0
-    assert written == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-02/PA.csv"]
+    assert written == ["2025-01/PA.csv", "2025-01/PC.csv", "2025-01/PD.csv", "2025-01/PE.csv",
+                       "2025-02/PA.csv", "2025-02/PD.csv", "2025-02/PE.csv"]
     assert (tmp_path / "exports/2025-01/PA.csv").read_bytes() == january
 
 

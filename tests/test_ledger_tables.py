@@ -97,7 +97,8 @@ def test_a_ledger_written_by_the_older_version_closes_the_next_month_on_top_of_i
         assert main(run_arguments(root, "2025-02")) == 0
     with duckdb.connect(str(root / "l.duckdb"), read_only=True) as con:
         closes = con.execute("select close_month, run_id from closes order by 1").fetchall()
-        still = con.execute("select * from invoice_lines where invoice_period = '2025-01-01' order by all").fetchall()
+        still = con.execute(f"select {', '.join(c.name for c in INVOICE_LINES.columns[:len(january[0])])} "
+                            "from invoice_lines where invoice_period = '2025-01-01' order by all").fetchall()
         february = con.execute("select count(*) from invoice_lines where invoice_period = '2025-02-01'").fetchone()[0]
     assert [month for month, _ in closes] == [date(2025, 1, 1), date(2025, 2, 1)]
     assert closes[0][1] == january[0][-1]
