@@ -65,6 +65,27 @@ def run_log_path(settings, started: datetime, pid: int) -> Path:
     return Path(settings.warehouse_path).parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}-{pid}.log"
 
 
+def _credit_note_summary(ledger_path: Path) -> list[str]:
+    """Credit notes processed so far, and each rejected one with its reason (read from the ledger)."""
+    import duckdb
+
+    if not ledger_path.exists():
+        return []
+    with duckdb.connect(str(ledger_path), read_only=True) as con:
+        if not con.execute("select count(*) from information_schema.tables where table_name = 'credit_notes'").fetchone()[0]:
+            return []
+        processed = con.execute(
+            "select credit_note_id, outcome, reject_reason, strftime(close_month, '%Y-%m') from main.credit_notes "
+            "order by close_month, issued_on, credit_note_id").fetchall()
+    if not processed:
+        return []
+    accepted = sum(1 for _, outcome, _, _ in processed if outcome == "accepted")
+    lines = [f"credit notes: {len(processed)} processed, {accepted} accepted, {len(processed) - accepted} rejected"]
+    lines += [f"  rejected credit note {note}: {reason} (close {month})"
+              for note, outcome, reason, month in processed if outcome == "rejected"]
+    return lines
+
+
 def _summary(settings) -> str:
     from dagster_project.defs.ingest.readiness import ingested_dates
     from dagster_project.defs.partitions import FIRST_LANDING_DATE
@@ -85,6 +106,7 @@ def _summary(settings) -> str:
         lines.append(f"partitions:   {parts} landing dates, {read} rows read, {acc} accepted, {rej} rejected")
         lines += [f"  rejected {reason}: {n}" for reason, n in reasons]
         lines += [f"  unreadable file {path}: {reason}" for path, reason in files]
+    lines += _credit_note_summary(Path(settings.ledger_path))
     unread = unread_usage_entries(Path(settings.landing_dir), FIRST_LANDING_DATE)
     lines += [f"  not read: {e.path} ({e.files} file(s)): {e.reason}" for e in unread]
     return "\n".join(lines)

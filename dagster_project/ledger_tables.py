@@ -81,7 +81,15 @@ CLOSES = _table(
     "closes",
     "close_month date", "closed_at timestamp", "run_id varchar", "invoice_lines integer", "statement_rows integer",
 )
-TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES)
+# Every credit note a close processed, as it was in the file, with its outcome: its id is spent (SPEC §5.10).
+CREDIT_NOTES = _table(
+    "credit_notes",
+    "credit_note_id varchar", "close_month date", "line_key varchar", "amount varchar", "reason varchar",
+    "issued_on date", "memo varchar", "outcome varchar", "reject_reason varchar", "amount_minor bigint",
+    "credit_line_key varchar", "processed_at timestamp", "run_id varchar",
+    nullable=("line_key", "amount", "reason", "memo", "reject_reason", "amount_minor", "credit_line_key"),
+)
+TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES, CREDIT_NOTES)
 
 
 def ensure_ledger_tables(con: duckdb.DuckDBPyConnection, tables: tuple[LedgerTable, ...] = TABLES) -> list[str]:

@@ -8,9 +8,9 @@ recursively), partners that cross tier thresholds as they grow, direct
 tenants, five currencies, tenants that churn, return or change partner, about
 1 % of events landing three days late (month-end usage after the close), and
 a file of bad rows covering every reject reason each month. Pricing and
-billing files exercise markups, promotions (a tie, one for every account)
-and minimum commitments, with a promotion and a commitment on a tenth of the
-billing owners.
+billing files exercise markups, promotions (a tie, one for every account),
+minimum commitments, with a promotion and a commitment on a tenth of the
+billing owners, and credit notes (one refused).
 """
 
 from __future__ import annotations
@@ -273,6 +273,17 @@ def _commitments(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> list[l
     return rows
 
 
+def _credit_notes(spec: SampleSpec) -> list[list[str]]:
+    """Two credit notes on the master reseller's first api_calls line, issued in the second month: one
+    accepted, one refused for crediting more than the line."""
+    if spec.months < 2:
+        return []
+    line = f"partner:P001:{_months_key(spec, 0)}:usage:api_calls:"
+    issued = (_month_start(spec.start, 1) + timedelta(days=9)).isoformat()
+    return [["cn-duplicate-import", line, "1.50", "duplicate", issued, "events imported twice"],
+            ["cn-goodwill", line, "999999.00", "product_unsatisfactory", issued, "more than the line: refused"]]
+
+
 def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
     """Write the landing zone; returns counts for the command's summary."""
     rng = random.Random(spec.seed)
@@ -305,6 +316,8 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
     _write_csv(landing / "billing/commitments.csv",
                ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
                 "valid_from", "valid_to"], _commitments(spec, owners))
+    _write_csv(landing / "billing/credit_notes.csv",
+               ["credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"], _credit_notes(spec))
 
     con = duckdb.connect()
     con.execute(

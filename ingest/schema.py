@@ -65,9 +65,14 @@ ACCOUNT_FILES: dict[str, AccountFile] = {
         required=("commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
                   "valid_from", "valid_to"),
     ),
+    "credit_notes": AccountFile(
+        path="billing/credit_notes.csv",
+        columns=("credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"),
+        required=("credit_note_id", "line_key", "amount", "reason", "issued_on"),
+    ),
 }
 OPTIONAL_ACCOUNT_TABLES = frozenset({
-    "partner_rate_cards", "partner_retail_prices", "partner_markups", "promotions", "commitments",
+    "partner_rate_cards", "partner_retail_prices", "partner_markups", "promotions", "commitments", "credit_notes",
 })
 
 USAGE_COLUMNS = ("event_id", "tenant_id", "metric", "quantity", "occurred_at")

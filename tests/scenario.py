@@ -51,6 +51,17 @@ Promotions, markups and commitments (SPEC §5.2, §5.8), all EUR, Registered
   tenant, January): one reading of 31 GB on one day -> 31 / 31 = 1 x
   (0.25 x 0.5) = 0.125 -> 13; commitment cm-tds 20.00 (Jan-Feb): true-up
   1987 in January, and 2000 in February, a month with no usage.
+
+Credit notes (SPEC §5.10), processed at February's close in (issued_on, id)
+order against January's emitted lines:
+- cn-1 1.00 and cn-2 2.65 on PA's api_calls line (365): 100 + 265 = 365, the
+  whole line, both accepted; cn-3 0.01 more on it is rejected exceeds_line.
+- cn-4 names a line never emitted (unknown_line); cn-5 gives the reason
+  `Duplicate` (bad_reason); cn-6 credits 0.055 EUR (bad_amount).
+- cn-7 credits 35 JPY of tj1's line (235): tj1's February invoice holds only
+  that credit, a total of -35.
+- cn-8 credits 9.20 of PE's January commitment line (5920 -> -920).
+- cn-9 is issued on 1 March: not processed by February's close.
 """
 
 from __future__ import annotations
@@ -96,6 +107,17 @@ PROMOTIONS = [
     ["pd-api", "partner", "PD", "api_calls", "25", "2025-01", "2025-02"],
     ["tenants-storage", "tenant", "", "storage_gb", "50", "2025-01", "2025-02"],
 ]
+CREDIT_NOTES = [
+    ["cn-2", "partner:PA:2025-01:usage:api_calls:", "2.65", "order_change", "2025-02-11", "rest of the line"],
+    ["cn-1", "partner:PA:2025-01:usage:api_calls:", "1.00", "duplicate", "2025-02-10", ""],
+    ["cn-3", "partner:PA:2025-01:usage:api_calls:", "0.01", "duplicate", "2025-02-12", ""],
+    ["cn-4", "partner:PA:2025-01:usage:gpu_hours:", "1.00", "duplicate", "2025-02-12", ""],
+    ["cn-5", "tenant:td1:2025-01:usage:compute_minutes:", "1.00", "Duplicate", "2025-02-13", ""],
+    ["cn-6", "tenant:tm:2025-01:usage:api_calls:", "0.055", "fraudulent", "2025-02-14", ""],
+    ["cn-7", "tenant:tj1:2025-01:usage:api_calls:", "35", "product_unsatisfactory", "2025-02-20", "=SUM(A1)"],
+    ["cn-8", "partner:PE:2025-01:commitment:cm-pe:", "9.20", "order_change", "2025-02-21", ""],
+    ["cn-9", "tenant:td1:2025-01:usage:compute_minutes:", "1.00", "duplicate", "2025-03-01", ""],
+]
 COMMITMENTS = [
     ["cm-pd", "partner", "PD", "EUR", "50.00", "2025-01", "2025-03"],
     ["cm-pe", "partner", "PE", "eur", "100", "2025-01", "2025-02"],
@@ -124,6 +146,8 @@ def write_scenario(landing: Path) -> None:
     write_csv(landing / "billing/commitments.csv",
               ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
                "valid_from", "valid_to"], COMMITMENTS)
+    write_csv(landing / "billing/credit_notes.csv",
+              ["credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"], CREDIT_NOTES)
 
     def usage(day: str, rows: list[list[str]], name: str = "u.csv") -> None:
         write_csv(landing / "usage" / day / name, USAGE_HEADER, rows)

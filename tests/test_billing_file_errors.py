@@ -15,6 +15,8 @@ PROMOTION_HEADER = ["promotion_id", "billing_account_type", "billing_account_id"
 COMMITMENT_HEADER = ["commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
                      "valid_from", "valid_to"]
 MARKUP_HEADER = ["partner_id", "metric", "markup_pct", "effective_from"]
+CREDIT_NOTE_HEADER = ["credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"]
+GOOD_CREDIT_NOTE = ["cn-1", "tenant:t2:2025-01:usage:api_calls:", "0.05", "duplicate", "2025-01-20", ""]
 GOOD_PROMOTION = ["promo-1", "partner", "p1", "", "10", "2025-01", ""]
 GOOD_COMMITMENT = ["cm-1", "partner", "p1", "EUR", "100.00", "2025-01", "2025-04"]
 
@@ -51,6 +53,13 @@ CASES = {
     "an id off the id pattern": (
         "billing/promotions.csv", PROMOTION_HEADER, [["promo 1!", "partner", "p1", "", "10", "2025-01", ""]],
         "assert_account_ids_match_the_id_pattern", "column_name=promotion_id, value=promo 1!"),
+    "a repeated credit note id": (
+        "billing/credit_notes.csv", CREDIT_NOTE_HEADER, [GOOD_CREDIT_NOTE, GOOD_CREDIT_NOTE],
+        "assert_billing_rows_are_valid", "source_row=2, id=cn-1, problem=credit_note_id repeats row 1"),
+    "a credit note issued on no date": (
+        "billing/credit_notes.csv", CREDIT_NOTE_HEADER, [["cn-1", "tenant:t2:2025-01:usage:api_calls:", "1", "duplicate",
+                                                          "1 Feb", ""]],
+        "assert_billing_rows_are_valid", "source_row=1, id=cn-1, problem=issued_on 1 Feb is not a date"),
     "a markup for an unknown metric": (
         "pricing/partner_markups.csv", MARKUP_HEADER, [["p1", "apples", "20", "2024-01-01"]],
         "assert_pricing_rows_are_valid", "source_row=1, partner_id=p1, problem=unknown metric apples"),

@@ -7,10 +7,12 @@ import shutil
 from datetime import date
 from decimal import Decimal as D
 
+import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.defs.paths import REPO_ROOT
 from tests.conftest import clear_pipeline_environment
 from tests.scenario import write_scenario
 
@@ -95,7 +97,10 @@ def test_late_usage_that_lifts_the_tier_adjusts_january_in_february(billed):
         ("partner:PA:2025-02:adjustment:api_calls:2025-01", D("0"), D("0.00072"), -52, "eur", "Premier"),
         ("partner:PA:2025-02:adjustment:compute_minutes:2025-01", D("0"), D("0.021"), -1, "eur", "Premier"),
         ("partner:PA:2025-02:adjustment:storage_gb:2025-01", D("0"), D("0.15"), -4, "eur", "Premier"),
+        ("partner:PA:2025-02:credit_note:cn-1:2025-01", D("1"), D("-1.00"), -100, "eur", None),
+        ("partner:PA:2025-02:credit_note:cn-2:2025-01", D("1"), D("-2.65"), -265, "eur", None),
         ("partner:PA:2025-02:usage:active_users:", D("10"), D("10.20"), 10200, "eur", "Registered"),
+        ("tenant:tj1:2025-02:credit_note:cn-7:2025-01", D("1"), D("-35"), -35, "jpy", None),
     ]
     assert _ledger(root, f"select adjusts_period, description from invoice_lines where line_key like '%adjustment:api_calls%'") == [
         (JAN, "Adjustment for 2025-01: api_calls (call), Premier tier")
@@ -114,6 +119,8 @@ def test_adjustment_statement_rows_carry_each_tenants_difference(billed):
         ("partner:PA:2025-02:adjustment:api_calls:2025-01", "ta2", D("0"), -12, 0, 12),
         ("partner:PA:2025-02:adjustment:compute_minutes:2025-01", "ta1", D("0"), -1, 0, 1),
         ("partner:PA:2025-02:adjustment:storage_gb:2025-01", "ta1", D("0"), -4, 0, 4),
+        ("partner:PA:2025-02:credit_note:cn-1:2025-01", None, D("1"), -100, None, None),
+        ("partner:PA:2025-02:credit_note:cn-2:2025-01", None, D("1"), -265, None, None),
         ("partner:PA:2025-02:usage:active_users:", "ta1", D("10"), 10200, 10000, -200),
     ]
 
@@ -128,9 +135,9 @@ def test_revenue_reconciles_to_the_emitted_lines_and_nothing_is_unbilled(billed)
             select tenant_id, platform_revenue_minor, platform_revenue_eur_minor, rate_to_reporting
             from marts.fct_revenue_monthly where tenant_id = 'td1'""").fetchall()
     assert by_month == [
-        (JAN, "PA", 720000 + 313 + 6 + 25, 0), (JAN, "PC", 9250, 0), (JAN, "PD", 9950, 0),
-        (JAN, "PE", 12240 + 5920 - 5920, 0), (JAN, "td1", 321, 0), (JAN, "tds", 13 + 1987, 0),
-        (JAN, "tj1", 235, 0), (JAN, "tm", 12, 0),
+        (JAN, "PA", 720000 + 313 + 6 + 25 - 100 - 265, 0), (JAN, "PC", 9250, 0), (JAN, "PD", 9950, 0),
+        (JAN, "PE", 12240 + 5920 - 5920 - 920, 0), (JAN, "td1", 321, 0), (JAN, "tds", 13 + 1987, 0),
+        (JAN, "tj1", 235 - 35, 0), (JAN, "tm", 12, 0),
         (FEB, "PA", 10200, 0), (FEB, "PD", 2754 + 2246, 0), (FEB, "tds", 2000, 0),
     ]
     (tenant, dkk, eur_cents, rate), = eur
@@ -141,7 +148,7 @@ def test_revenue_reconciles_to_the_emitted_lines_and_nothing_is_unbilled(billed)
 def test_the_snapshots_and_closes_are_recorded_per_month(billed):
     root, _ = billed
     assert _ledger(root, "select close_month, invoice_lines, statement_rows from closes order by 1") == [
-        (JAN, 16, 14), (FEB, 10, 11),
+        (JAN, 16, 14), (FEB, 14, 14),
     ]
     assert _ledger(root, "select close_month, count(*) from partner_snapshots group by 1 order by 1") == [(JAN, 5), (FEB, 5)]
 
@@ -172,8 +179,9 @@ def test_deleting_the_warehouse_rebuilds_the_marts_and_bills_nothing_twice(bille
     assert _ledger(root, "select * from statement_rows order by line_key, tenant_id") == before
     with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
         assert con.execute("select count(*), sum(amount_minor) from marts.fct_invoice_lines").fetchall() == [
-            (26, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
-             + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000)
+            (30, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
+             + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000
+             - 100 - 265 - 35 - 920)
         ]
 
 
@@ -258,7 +266,7 @@ def test_the_default_run_fills_the_stripe_outbox_with_one_item_per_line(billed):
                              from stripe_outbox where path = '/v1/invoiceitems' order by 1""")
     lines = _ledger(root, "select line_key, amount_minor from invoice_lines order by 1")
     assert items == lines
-    assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(12,)]
+    assert _ledger(root, "select count(*) from stripe_outbox where path = '/v1/invoices'") == [(13,)]
 
 
 def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exactly_once(billed_copy, monkeypatch):
@@ -290,7 +298,8 @@ def test_a_live_run_against_stripe_with_random_faults_ends_with_every_line_exact
         assert invoices == [("partner:PA", "2025-01"), ("partner:PA", "2025-02"), ("partner:PC", "2025-01"),
                             ("partner:PD", "2025-01"), ("partner:PD", "2025-02"), ("partner:PE", "2025-01"),
                             ("partner:PE", "2025-02"), ("tenant:td1", "2025-01"), ("tenant:tds", "2025-01"),
-                            ("tenant:tds", "2025-02"), ("tenant:tj1", "2025-01"), ("tenant:tm", "2025-01")]
+                            ("tenant:tds", "2025-02"), ("tenant:tj1", "2025-01"), ("tenant:tj1", "2025-02"),
+                            ("tenant:tm", "2025-01")]
     finally:
         fake.stop()
 
@@ -337,6 +346,8 @@ def test_february_bills_a_commitment_without_usage_and_takes_back_a_true_up_late
          "Registered", None, None),
         ("partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01", "commitment_adjustment", None, D("1"),
          D("-59.20"), -5920, None, None, "cm-pe"),
+        ("partner:PE:2025-02:credit_note:cn-8:2025-01", "credit_note", None, D("1"), D("-9.20"), -920, None, None,
+         "cn-8"),
         ("tenant:tds:2025-02:commitment:cm-tds:", "commitment", None, D("1"), D("20.00"), 2000, None, None, "cm-tds"),
     ]
 
@@ -345,7 +356,8 @@ def test_every_commitment_month_is_billed_the_larger_of_its_minimum_and_its_usag
     root, _ = billed
     billed_by_month = _ledger(root, f"""
         select billing_account_id, strftime(coalesce(adjusts_period, invoice_period), '%Y-%m'), sum(amount_minor)
-        from invoice_lines where billing_account_id in {PRICING_ACCOUNTS} group by all order by all""")
+        from invoice_lines where billing_account_id in {PRICING_ACCOUNTS} and line_type <> 'credit_note'
+        group by all order by all""")
     assert billed_by_month == [
         ("PD", "2025-01", 9950), ("PD", "2025-02", 5000), ("PE", "2025-01", 12240),
         ("tds", "2025-01", 2000), ("tds", "2025-02", 2000),
@@ -377,7 +389,7 @@ def test_invoices_add_up_their_lines_and_each_statement_sums_to_its_invoice_tota
     assert invoices == [
         ("2025-01", "PD", 3, 9950, 0, 0, 9950), ("2025-01", "PE", 2, 10000, 0, 0, 10000),
         ("2025-01", "tds", 2, 2000, 0, 0, 2000),
-        ("2025-02", "PD", 2, 5000, 0, 0, 5000), ("2025-02", "PE", 2, 2240, 0, 0, 2240),
+        ("2025-02", "PD", 2, 5000, 0, 0, 5000), ("2025-02", "PE", 3, 2240 - 920, 0, 0, 2240 - 920),
         ("2025-02", "tds", 1, 2000, 0, 0, 2000),
     ]
     february = (root / "exports/2025-02/PE.csv").read_text(encoding="utf-8").splitlines()
@@ -386,6 +398,8 @@ def test_invoices_add_up_their_lines_and_each_statement_sums_to_its_invoice_tota
         "12,10.2,81.60,12,96.00,14.40,partner:PE:2025-02:adjustment:active_users:2025-01",
         "2025-02,PE,PE,Echo Partner,,,,,,commitment_adjustment,2025-01,1,EUR,,,-59.2,-59.20,,,,"
         "partner:PE:2025-02:commitment_adjustment:cm-pe:2025-01",
+        "2025-02,PE,PE,Echo Partner,,,,,,credit_note,2025-01,1,EUR,,,-9.2,-9.20,,,,"
+        "partner:PE:2025-02:credit_note:cn-8:2025-01",
     ]
 
 
@@ -395,7 +409,8 @@ def test_commitment_lines_go_to_stripe_as_items_of_their_service_month_and_negat
         select json_extract_string(params, '$.metadata.line_key'), json_extract(params, '$.amount')::bigint,
                json_extract(params, '$.period.start')::bigint, json_extract(params, '$.period.end')::bigint,
                json_extract_string(params, '$.description')
-        from stripe_outbox where path = '/v1/invoiceitems' and params like '%commitment%' order by 1""")
+        from stripe_outbox where path = '/v1/invoiceitems'
+        and json_extract_string(params, '$.metadata.line_key') similar to '.*:commitment(_adjustment)?:.*' order by 1""")
     jan, feb, mar = 1735689600, 1738368000, 1740787200  # 2025-01-01, 2025-02-01, 2025-03-01 00:00 UTC
     assert items == [
         ("partner:PD:2025-02:commitment:cm-pd:", 2246, feb, mar, "Minimum commitment cm-pd, 2025-02: true-up to the monthly minimum"),
@@ -405,3 +420,71 @@ def test_commitment_lines_go_to_stripe_as_items_of_their_service_month_and_negat
         ("tenant:tds:2025-01:commitment:cm-tds:", 1987, jan, feb, "Minimum commitment cm-tds, 2025-01: true-up to the monthly minimum"),
         ("tenant:tds:2025-02:commitment:cm-tds:", 2000, feb, mar, "Minimum commitment cm-tds, 2025-02: true-up to the monthly minimum"),
     ]
+
+
+def test_credit_notes_are_processed_once_in_order_accepted_or_rejected_with_the_first_reason(billed):
+    root, _ = billed
+    assert _ledger(root, """
+        select credit_note_id, strftime(close_month, '%Y-%m'), outcome, reject_reason, amount_minor, credit_line_key
+        from credit_notes order by issued_on, credit_note_id""") == [
+        ("cn-1", "2025-02", "accepted", None, 100, "partner:PA:2025-02:credit_note:cn-1:2025-01"),
+        ("cn-2", "2025-02", "accepted", None, 265, "partner:PA:2025-02:credit_note:cn-2:2025-01"),
+        ("cn-3", "2025-02", "rejected", "exceeds_line", None, None),
+        ("cn-4", "2025-02", "rejected", "unknown_line", None, None),
+        ("cn-5", "2025-02", "rejected", "bad_reason", None, None),
+        ("cn-6", "2025-02", "rejected", "bad_amount", None, None),
+        ("cn-7", "2025-02", "accepted", None, 35, "tenant:tj1:2025-02:credit_note:cn-7:2025-01"),
+        ("cn-8", "2025-02", "accepted", None, 920, "partner:PE:2025-02:credit_note:cn-8:2025-01"),
+    ]
+    assert _ledger(root, """
+        select line_key, metric, credits_line_key, description from invoice_lines where line_type = 'credit_note'
+        and billing_account_id = 'tj1'""") == [
+        ("tenant:tj1:2025-02:credit_note:cn-7:2025-01", "api_calls", "tenant:tj1:2025-01:usage:api_calls:",
+         "Credit note cn-7 (product_unsatisfactory) for tenant:tj1:2025-01:usage:api_calls:"),
+    ]
+    with duckdb.connect(str(root / "a.duckdb"), read_only=True) as con:
+        rejects = con.execute("select kind, id, reason, strftime(close_month, '%Y-%m') from marts.fct_billing_rejects "
+                              "order by id").fetchall()
+        tj1 = con.execute("select lines, subtotal_minor, total_minor from marts.fct_invoices "
+                          "where billing_account_id = 'tj1' and invoice_period = '2025-02-01'").fetchall()
+    assert rejects == [("credit_note", "cn-3", "exceeds_line", "2025-02"), ("credit_note", "cn-4", "unknown_line", "2025-02"),
+                       ("credit_note", "cn-5", "bad_reason", "2025-02"), ("credit_note", "cn-6", "bad_amount", "2025-02")]
+    assert tj1 == [(1, -35, -35)]
+
+
+def test_a_credit_note_goes_to_stripe_as_a_negative_item_naming_the_note_and_the_credited_line(billed):
+    root, _ = billed
+    items = _ledger(root, """
+        select json_extract(params, '$.amount')::bigint, json_extract_string(params, '$.metadata.credit_note'),
+               json_extract_string(params, '$.metadata.credits_line_key'), json_extract(params, '$.period.start')::bigint
+        from stripe_outbox where path = '/v1/invoiceitems'
+        and json_extract_string(params, '$.metadata.line_key') = 'partner:PA:2025-02:credit_note:cn-2:2025-01'""")
+    assert items == [(-265, "cn-2", "partner:PA:2025-01:usage:api_calls:", 1735689600)]
+
+
+def test_a_later_close_processes_new_notes_once_and_reports_a_processed_note_edited_since(billed_copy, capsys):
+    root, args = billed_copy
+    notes = (root / "landing/billing/credit_notes.csv").read_text(encoding="utf-8")
+    (root / "landing/billing/credit_notes.csv").write_text(notes.replace(",1.00,duplicate,2025-02-10,", ",9.00,duplicate,2025-02-10,"),
+                                                           encoding="utf-8")
+    before = _ledger(root, "select * from credit_notes order by credit_note_id")
+    (root / "dagster_home").mkdir()
+    shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster_home" / "dagster.yaml")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(root)
+        mp.setenv("DAGSTER_HOME", str(root / "dagster_home"))
+        assert main([*args[:2], "2025-03", *args[3:]]) == 0
+    summary = capsys.readouterr().out
+    assert _ledger(root, "select * from credit_notes where close_month < '2025-03-01' order by credit_note_id") == before
+    assert _ledger(root, "select credit_note_id, outcome, amount_minor from credit_notes where close_month = '2025-03-01'") == [
+        ("cn-9", "accepted", 100)]
+    assert "credit notes: 9 processed, 5 accepted, 4 rejected" in summary
+    assert "  rejected credit note cn-3: exceeds_line (close 2025-02)" in summary
+    check = dg.AssetCheckKey(dg.AssetKey(["staging", "stg_landing__credit_notes"]),
+                             "assert_processed_credit_notes_are_unchanged")
+    [record] = dg.DagsterInstance.from_config(str(root / "dagster_home")).event_log_storage \
+        .get_asset_check_execution_history(check, limit=1)
+    evaluation = record.event.dagster_event.event_specific_data
+    assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.WARN
+    assert evaluation.metadata["first_failing_rows_json"].value == [
+        {"credit_note_id": "cn-1", "source_row": "2", "close_month": "2025-02-01"}]

@@ -89,8 +89,8 @@ def test_a_quote_in_every_path_bills_exactly_what_the_scenario_bills(tmp_path):
     write_scenario(root / "landing")
     assert _run(root, "2025-02") == 0
     assert _ledger(root, "select count(*), sum(amount_minor) from invoice_lines") == [
-        (26, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
-         + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000)]
+        (30, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
+         + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000 - 100 - 265 - 35 - 920)]
     assert sorted(p.name for p in (root / "exports" / "2025-01").iterdir()) == ["PA.csv", "PC.csv", "PD.csv", "PE.csv"]
 
 

@@ -18,9 +18,11 @@ def test_account_files_are_loaded_as_trimmed_text_with_empty_values_as_null(tmp_
         partners = con.execute("select partner_id, name, currency, bills_via_parent, parent_partner_id from raw.partners").fetchall()
     assert partners == [("p1", "Acme", "EUR", None, None)]
     assert loaded.rows == {"partners": 1, "tenants": 1, "assignments": 1, "partner_rate_cards": 0,
-                           "partner_retail_prices": 0, "partner_markups": 0, "promotions": 0, "commitments": 0}
+                           "partner_retail_prices": 0, "partner_markups": 0, "promotions": 0, "commitments": 0,
+                           "credit_notes": 0}
     assert loaded.absent_files == ["pricing/partner_rate_cards.csv", "pricing/partner_retail_prices.csv",
-                                   "pricing/partner_markups.csv", "billing/promotions.csv", "billing/commitments.csv"]
+                                   "pricing/partner_markups.csv", "billing/promotions.csv", "billing/commitments.csv",
+                                   "billing/credit_notes.csv"]
 
 
 def test_a_missing_required_account_column_stops_the_load_naming_the_file(tmp_path):

@@ -39,6 +39,9 @@ with ids as (
     union all
     select 'billing/commitments.csv', source_row, 'billing_account_id', billing_account_id
     from {{ ref('stg_landing__commitments') }}
+    union all
+    select 'billing/credit_notes.csv', source_row, 'credit_note_id', credit_note_id
+    from {{ ref('stg_landing__credit_notes') }}
 )
 
 select file, source_row, column_name, value

@@ -1,10 +1,12 @@
 {{ config(meta={'dagster': {'ref': {'name': 'stg_landing__commitments'}}}) }}
--- A returned row is a row of billing/promotions.csv or billing/commitments.csv
--- that cannot be billed, with its file, data row, id and the problem (SPEC §2,
--- §5.7): an unknown account, metric or currency, a currency other than the
--- account's, an account that is not a billing owner in a month the row
--- applies to, a value out of range or not exact in minor digits, a month that
--- is not YYYY-MM, a repeated id, or commitments of one account that overlap.
+-- A returned row is a row of billing/promotions.csv, billing/commitments.csv
+-- or billing/credit_notes.csv that cannot be used, with its file, data row, id
+-- and the problem (SPEC §2, §5.7): an unknown account, metric or currency, a
+-- currency other than the account's, an account that is not a billing owner
+-- in a month the row applies to, a value out of range or not exact in minor
+-- digits, a month that is not YYYY-MM, a date that is not a date, a repeated
+-- id, or commitments of one account that overlap. (A credit note's line,
+-- reason and amount are its rejects, never file errors.)
 -- Blocks the close before anything is emitted. Ids off the id pattern fail
 -- assert_account_ids_match_the_id_pattern.
 with accounts as (
@@ -97,6 +99,13 @@ commitment_problems as (
     left join not_owner n on n.file = 'billing/commitments.csv' and n.source_row = k.source_row
 ),
 
+credit_note_problems as (
+    select 'billing/credit_notes.csv' as file, source_row, credit_note_id as id,
+           'issued_on ' || coalesce(issued_on_text, '') || ' is not a date' as problem
+    from {{ ref('stg_landing__credit_notes') }}
+    where issued_on is null
+),
+
 repeated_ids as (
     select 'billing/promotions.csv' as file, b.source_row, b.promotion_id as id,
            'promotion_id repeats row ' || a.source_row as problem
@@ -104,6 +113,10 @@ repeated_ids as (
     union all
     select 'billing/commitments.csv', b.source_row, b.commitment_id, 'commitment_id repeats row ' || a.source_row
     from commitments a join commitments b on a.commitment_id = b.commitment_id and a.source_row < b.source_row
+    union all
+    select 'billing/credit_notes.csv', b.source_row, b.credit_note_id, 'credit_note_id repeats row ' || a.source_row
+    from {{ ref('stg_landing__credit_notes') }} a
+    join {{ ref('stg_landing__credit_notes') }} b on a.credit_note_id = b.credit_note_id and a.source_row < b.source_row
 ),
 
 overlapping as (
@@ -119,6 +132,8 @@ overlapping as (
 select * from promotion_problems where problem is not null
 union all
 select * from commitment_problems where problem is not null
+union all
+select * from credit_note_problems
 union all
 select * from repeated_ids
 union all

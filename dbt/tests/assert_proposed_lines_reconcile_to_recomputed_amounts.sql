@@ -1,11 +1,12 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_proposed_invoice_lines'}}}) }}
 -- A returned row is a billing account, service month and metric for which what
--- was emitted plus what is proposed now differs from the month recomputed in
+-- was emitted plus what is proposed now (usage and adjustment lines) differs from the month recomputed in
 -- full: after this close, revenue would not reconcile. Blocks the close.
 with proposed as (
     select billing_account_type, billing_account_id, coalesce(adjusts_period, invoice_period) as service_month,
            metric, sum(amount_minor) as amount_minor
     from {{ ref('fct_proposed_invoice_lines') }}
+    where line_type in ('usage', 'adjustment')
     group by all
 ),
 emitted as (

@@ -28,7 +28,8 @@ from exports.stripe.ledger import StripeLedger
 
 ITEMS_QUERY = """
 select invoice_period, billing_account_type, billing_account_id, billing_account_name, stripe_customer_id,
-       currency, line_key, description, service_period, service_period_end, part, parts, amount_minor
+       currency, line_key, description, service_period, service_period_end, part, parts, amount_minor,
+       line_type, reference, credits_line_key
 from marts.fct_stripe_invoice_items
 order by invoice_period, billing_account_type, billing_account_id, currency, line_key, part
 """
@@ -49,6 +50,9 @@ class Item:
     part: int
     parts: int
     amount_minor: int
+    line_type: str
+    reference: str | None  # what a line without a metric bills: commitment or credit note id
+    credits_line_key: str | None  # the line a credit note credits
 
     @property
     def account_ref(self) -> str:
@@ -151,7 +155,9 @@ def item_params(item: Item, customer_id: str, invoice_id: str) -> dict:
         "description": item.description if item.parts == 1 else f"{item.description} ({item.part}/{item.parts})",
         "period": {"start": _unix(item.service_period), "end": _unix(item.service_period_end)},
         "metadata": {"line_key": item.line_key, "part": str(item.part), "period": f"{item.service_period:%Y-%m}",
-                     "billing_account_id": item.billing_account_id},
+                     "billing_account_id": item.billing_account_id,
+                     **({"credit_note": item.reference, "credits_line_key": item.credits_line_key}
+                        if item.line_type == "credit_note" else {})},
     }
 
 

@@ -6,7 +6,12 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.close.emission import emit_close
-from dagster_project.defs.close.review import adjustments_markdown, checks_markdown, totals_table
+from dagster_project.defs.close.review import (
+    adjustments_markdown,
+    checks_markdown,
+    rejected_credit_notes_markdown,
+    totals_table,
+)
 from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, close_plan
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG
 from dagster_project.defs.ingest.definitions import account_files, ingest_job
@@ -51,6 +56,8 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
             "statement_rows": emission.statement_rows,
             "totals": totals_table(emission.totals),
             "adjustments": dg.MetadataValue.md(adjustments_markdown(emission.adjustment_lines)),
+            "credit_notes_accepted": emission.credit_notes_accepted,
+            "credit_notes_rejected": dg.MetadataValue.md(rejected_credit_notes_markdown(emission.credit_notes_rejected)),
             "checks_passed_before_emission": dg.MetadataValue.md(BLOCKING_CHECKS),
         }
     )

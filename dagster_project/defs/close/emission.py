@@ -2,8 +2,9 @@
 
 Nothing is computed here. The proposed lines and statement rows come from the
 marts exactly as dbt built and tested them; this step only enforces the close
-order (SPEC §5.6) and appends lines, statement rows, the account snapshots and
-the close record in a single ledger transaction.
+order (SPEC §5.6) and appends lines, statement rows, the credit notes processed
+with their outcome, the account snapshots and the close record in a single
+ledger transaction.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
 from ingest.duckdb_sql import literal
 from dagster_project.ledger_tables import (
+    CREDIT_NOTES,
     INVOICE_LINES,
     PARTNER_SNAPSHOTS,
     STATEMENT_ROWS,
@@ -28,6 +30,7 @@ from dagster_project.ledger_tables import (
 EMISSION_STAMP = ("emitted_at", "run_id")
 LINE_COLUMNS = INVOICE_LINES.column_names(without=EMISSION_STAMP)
 STATEMENT_COLUMNS = STATEMENT_ROWS.column_names(without=EMISSION_STAMP)
+CREDIT_NOTE_COLUMNS = CREDIT_NOTES.column_names(without=("processed_at", "run_id"))
 PARTNER_COLUMNS = PARTNER_SNAPSHOTS.column_names(without=("close_month",))
 TENANT_COLUMNS = TENANT_SNAPSHOTS.column_names(without=("close_month",))
 
@@ -63,6 +66,8 @@ class Emission:
     lines: int = 0
     statement_rows: int = 0
     adjustments: int = 0
+    credit_notes_accepted: int = 0
+    credit_notes_rejected: list[tuple[str, str]] = field(default_factory=list)  # (credit_note_id, reason)
     totals: list[CurrencySide] = field(default_factory=list)
     adjustment_lines: list[Adjustment] = field(default_factory=list)
 
@@ -109,6 +114,11 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 [emitted_at, run_id],
             )
             con.execute(
+                f"insert into main.credit_notes ({CREDIT_NOTE_COLUMNS}, processed_at, run_id) "
+                f"select {CREDIT_NOTE_COLUMNS}, ?, ? from wh.marts.fct_proposed_credit_notes",
+                [emitted_at, run_id],
+            )
+            con.execute(
                 f"insert into main.partner_snapshots (close_month, {PARTNER_COLUMNS}) "
                 f"select ?, {PARTNER_COLUMNS} from wh.marts.dim_partners",
                 [month],
@@ -124,6 +134,11 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 "(select count(*) from wh.marts.fct_proposed_invoice_lines where line_type = 'adjustment')"
             ).fetchone()
             result.lines, result.statement_rows, result.adjustments = counts
+            outcomes = con.execute(
+                "select credit_note_id, outcome, reject_reason from wh.marts.fct_proposed_credit_notes "
+                "order by issued_on, credit_note_id").fetchall()
+            result.credit_notes_accepted = sum(1 for _, outcome, _ in outcomes if outcome == "accepted")
+            result.credit_notes_rejected = [(note, reason) for note, outcome, reason in outcomes if outcome == "rejected"]
             con.execute(
                 "insert into main.closes (close_month, closed_at, run_id, invoice_lines, statement_rows) "
                 "values (?, ?, ?, ?, ?)",

@@ -125,3 +125,12 @@ def checks_markdown(specs: Iterable[dg.AssetCheckSpec]) -> str:
     table = [f"{len(blocking)} blocking checks passed.", "", "| Check | On | What it holds |", "|---|---|---|"]
     table += [f"| {s.name} | {s.asset_key.to_user_string()} | {s.description or ''} |" for s in blocking]
     return "\n".join(table)
+
+
+def rejected_credit_notes_markdown(rejected: list[tuple[str, str]]) -> str:
+    """The credit notes a close rejected, each with its reason; their ids are spent."""
+    if not rejected:
+        return "No credit note was rejected."
+    rows = [f"{len(rejected)} credit note(s) rejected; a corrected note needs a new id.", "",
+            "| Credit note | Reason |", "|---|---|"]
+    return "\n".join(rows + [f"| {note} | {reason} |" for note, reason in rejected])

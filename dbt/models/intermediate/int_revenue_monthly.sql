@@ -5,9 +5,11 @@
     adjustment of it), so it reconciles to fct_invoice_lines to the minor unit.
     unbilled: recomputed minus emitted, billed at the next close. Commitment
     true-ups are account-level rows (no metric; no tenant for a partner) with
-    no list or retail amount. Each amount also in EUR at the month's fx rate,
-    row by row, rounded half-up. -#}
-with recomputed as (
+    no list or retail amount; credit notes, never recomputed, count as emitted
+    on both sides, in the credited month and metric (no tenant for a
+    partner). Each amount also in EUR at the month's fx rate, row by row,
+    rounded half-up. -#}
+with recomputed_parts as (
     select
         service_month, billing_account_type, billing_account_id, tenant_id, metric,
         partner_id, tier, currency, quantity,
@@ -26,6 +28,26 @@ with recomputed as (
         true_up_minor as wholesale_amount_minor,
         cast(null as bigint) as retail_amount_minor
     from {{ ref('int_commitment_true_ups') }}
+    union all
+    select
+        service_period, billing_account_type, billing_account_id,
+        case when billing_account_type = 'tenant' then billing_account_id end,
+        metric,
+        case when billing_account_type = 'partner' then billing_account_id end,
+        cast(null as varchar), currency, cast(0 as decimal(38, 6)),
+        cast(null as bigint), amount_minor, cast(null as bigint)
+    from {{ ref('stg_ledger__invoice_lines') }}
+    where line_type = 'credit_note'
+),
+
+-- A direct tenant's credit note shares the row of the metric it credits.
+recomputed as (
+    select service_month, billing_account_type, billing_account_id, tenant_id, metric,
+           max(partner_id) as partner_id, max(tier) as tier, any_value(currency) as currency,
+           sum(quantity) as quantity, sum(list_amount_minor) as list_amount_minor,
+           sum(wholesale_amount_minor) as wholesale_amount_minor, sum(retail_amount_minor) as retail_amount_minor
+    from recomputed_parts
+    group by service_month, billing_account_type, billing_account_id, tenant_id, metric
 ),
 
 emitted_partner as (
@@ -34,7 +56,7 @@ emitted_partner as (
            arg_max(tier, emitted_at) as tier, any_value(currency) as currency,
            sum(wholesale_amount_minor) as platform_revenue_minor
     from {{ ref('stg_ledger__statement_rows') }}
-    where line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment')
+    where line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment', 'credit_note')
     group by all
 ),
 
@@ -44,7 +66,8 @@ emitted_direct as (
            cast(null as varchar) as tier, any_value(currency) as currency,
            sum(amount_minor) as platform_revenue_minor
     from {{ ref('stg_ledger__invoice_lines') }}
-    where billing_account_type = 'tenant' and line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment')
+    where billing_account_type = 'tenant'
+      and line_type in ('usage', 'adjustment', 'commitment', 'commitment_adjustment', 'credit_note')
     group by all
 ),
 

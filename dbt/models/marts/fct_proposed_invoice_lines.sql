@@ -3,7 +3,8 @@
     an adjustment per billing account and metric whose recomputed amount
     differs from what was emitted for it so far, and a commitment_adjustment
     per account whose recomputed true-up differs from its commitment lines so
-    far. Empty once the month is closed. Checked, then copied as is into the
+    far; and a credit_note line per credit note accepted at this close. Empty
+    once the month is closed. Checked, then copied as is into the
     ledger by the emission step. -#}
 with close_state as (
     select is_closed from {{ ref('int_service_months') }} where is_close_month
@@ -20,7 +21,9 @@ usage_lines as (
         cast(null as date) as adjusts_period,
         r.quantity, r.unit_price, r.amount_minor, r.tier,
         r.promotion_id, r.percent_off_text,
-        cast(null as varchar) as reference
+        cast(null as varchar) as reference,
+        cast(null as varchar) as credits_line_key,
+        cast(null as varchar) as credit_reason
     from recomputed r
     where r.service_month = {{ close_month() }} and r.quantity > 0
 ),
@@ -57,7 +60,9 @@ adjustment_lines as (
         c.service_month as adjusts_period,
         c.quantity, c.unit_price, c.amount_minor, c.tier,
         c.promotion_id, c.percent_off_text,
-        cast(null as varchar) as reference
+        cast(null as varchar) as reference,
+        cast(null as varchar) as credits_line_key,
+        cast(null as varchar) as credit_reason
     from compared c
     join {{ ref('int_metrics') }} m on m.metric = c.metric
     where c.service_month < {{ close_month() }} and c.amount_minor <> 0
@@ -92,10 +97,32 @@ commitment_lines as (
         cast(null as varchar) as tier,
         cast(null as varchar) as promotion_id,
         cast(null as varchar) as percent_off_text,
-        t.reference
+        t.reference,
+        cast(null as varchar) as credits_line_key,
+        cast(null as varchar) as credit_reason
     from true_ups t
     join {{ ref('currencies') }} c on c.currency = t.currency
     where t.amount_minor <> 0 and t.service_month <= {{ close_month() }}
+),
+
+-- Decided once, at this close, and never recomputed: a credit on the credited line's account and month.
+credit_note_lines as (
+    select
+        d.billing_account_type, d.billing_account_id, d.metric, m.unit, d.currency,
+        'credit_note' as line_type,
+        d.service_period as adjusts_period,
+        cast(1 as decimal(38, 6)) as quantity,
+        {{ minor_to_major('-d.amount_minor', 'd.minor_unit_exponent') }} as unit_price,
+        -d.amount_minor as amount_minor,
+        cast(null as varchar) as tier,
+        cast(null as varchar) as promotion_id,
+        cast(null as varchar) as percent_off_text,
+        d.credit_note_id as reference,
+        d.line_key as credits_line_key,
+        d.reason as credit_reason
+    from {{ ref('int_credit_note_decisions') }} d
+    left join {{ ref('int_metrics') }} m on m.metric = d.metric
+    where d.outcome = 'accepted'
 ),
 
 lines as (
@@ -104,6 +131,8 @@ lines as (
     select * from adjustment_lines
     union all
     select * from commitment_lines
+    union all
+    select * from credit_note_lines
 )
 
 select
@@ -111,7 +140,8 @@ select
     l.billing_account_id,
     l.billing_account_type,
     l.billing_account_type || ':' || l.billing_account_id || ':' || {{ period_key(close_month()) }}
-        || ':' || l.line_type || ':' || coalesce(l.metric, l.reference) || ':'
+        || ':' || l.line_type || ':'
+        || case when l.line_type in ('usage', 'adjustment') then l.metric else l.reference end || ':'
         || coalesce({{ period_key('l.adjusts_period') }}, '')
         as line_key,
     l.line_type,
@@ -124,6 +154,8 @@ select
         when 'commitment'
             then 'Minimum commitment ' || l.reference || ', ' || {{ period_key(close_month()) }}
                  || ': true-up to the monthly minimum'
+        when 'credit_note'
+            then 'Credit note ' || l.reference || ' (' || l.credit_reason || ') for ' || l.credits_line_key
         else 'Commitment adjustment for ' || {{ period_key('l.adjusts_period') }} || ': minimum commitment '
              || l.reference
     end || coalesce(', ' || l.tier || ' tier', '')
@@ -135,6 +167,6 @@ select
     l.tier,
     l.promotion_id,
     l.reference,
-    cast(null as varchar) as credits_line_key
+    l.credits_line_key
 from lines l
 where not (select is_closed from close_state)

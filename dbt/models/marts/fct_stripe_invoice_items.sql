@@ -30,6 +30,8 @@ select
     s.currency,
     s.line_key,
     s.line_type,
+    s.reference,
+    s.credits_line_key,
     s.description,
     s.service_period,
     cast(s.service_period + interval 1 month as date) as service_period_end,
