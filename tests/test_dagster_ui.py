@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import subprocess
 import sys
 from datetime import date, datetime
@@ -66,13 +68,14 @@ def test_a_run_loads_partitions_from_its_own_landing_zone(tmp_path):
     assert result.stdout.split() == ["2025-01-01", "2025-01-01"]
 
 
-def test_every_asset_has_a_group_and_a_description_in_words_not_sql():
+def test_every_asset_has_a_group_and_a_description_in_words_not_sql_saying_whom_it_is_for():
     graph = defs.resolve_asset_graph()
     problems = []
     for key in graph.get_all_asset_keys():
         node = graph.get(key)
         text = node.description or ""
-        if node.group_name in (None, "default") or len(text) < 20 or "Raw SQL" in text or "{{" in text:
+        if (node.group_name in (None, "default") or len(text) < 20 or "Raw SQL" in text or "{{" in text
+                or not re.search(r"\b[Ff]or (the |each |engineers|analysts|finance)", text)):
             problems.append((key.to_user_string(), node.group_name, text[:60]))
     assert problems == []
 
@@ -80,7 +83,8 @@ def test_every_asset_has_a_group_and_a_description_in_words_not_sql():
 def test_the_ledger_tables_are_grouped_and_say_what_appends_to_them():
     node = defs.resolve_asset_graph().get(dg.AssetKey(["ledger", "invoice_lines"]))
     assert node.group_name == "ledger"
-    assert node.description == "Every emitted invoice line. Appended to by close/monthly_close; never rebuilt."
+    assert node.description == ("Every emitted invoice line. Appended to by close/monthly_close; never rebuilt. "
+                                "For finance and auditors: the record of what was billed.")
 
 
 def test_every_job_schedule_and_sensor_says_what_it_does():

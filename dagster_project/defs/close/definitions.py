@@ -33,10 +33,12 @@ BLOCKING_CHECKS = checks_markdown(close_dbt_models.check_specs)
         deps=PROPOSED,
         group_name="close",
         description="The close of a service month, for finance to review and sign off: appends the checked "
-                    "proposed lines, statement rows and account snapshots of the month to the ledger, once. Its "
-                    "materialization shows the invoice totals per currency (partner and direct), the adjustments "
-                    "and every blocking check that passed before it; a check that fails stops the close before "
-                    "this step, on the asset it checks, with its offending rows.",
+                    "proposed lines, statement rows, credit notes and account snapshots of the month to the "
+                    "ledger, once. Its materialization shows the invoice totals per currency (partner and "
+                    "direct), the adjustments, the credit notes rejected and every blocking check that passed "
+                    "before it; a check that fails stops the close before this step, on the asset it checks, "
+                    "with its offending rows, and is named on this asset as `blocked_by`. A month shows as "
+                    "missing until it is closed: months after the last landed usage have nothing to close yet.",
     )],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,

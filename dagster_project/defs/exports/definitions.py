@@ -30,7 +30,8 @@ PARTNER_INVOICE_TOTALS_SQL = """
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(PARTNER_STATEMENTS, deps=[STATEMENT_ROWS], group_name="exports",
-                        description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines.")],
+                        description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines. "
+                        "For each partner's billing system, to re-bill its own customers.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
@@ -65,7 +66,8 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
 @dg.multi_asset(
     specs=[dg.AssetSpec(ANALYTICS_FILE, deps=[*REPORTING_MARTS, PARTNER_STATEMENTS], group_name="exports",
                         description="Every mart copied to $ANALYTICS_PATH (new file renamed over the old; "
-                                    "fct_usage_daily copies only the months dbt rebuilt).")],
+                                    "fct_usage_daily copies only the months dbt rebuilt). For analysts, "
+                                    "whose open sessions never block a run.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
@@ -83,7 +85,8 @@ FORECAST_MARTS = [dg.AssetKey(["marts", "fct_usage_forecast"]), dg.AssetKey(["ma
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(FORECAST_SUMMARY, deps=FORECAST_MARTS, group_name="exports",
-                        description="Next quarter's forecast per currency and the backtest error beside the naive one.")],
+                        description="Next quarter's forecast per currency and the backtest error beside the naive one. "
+                        "For finance and partners planning credit and capacity.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,

@@ -17,6 +17,7 @@ from ingest.schema import ACCOUNT_FILES, ensure_raw_schema
 from ingest.landing import batches, files_fingerprint, unread_usage_entries
 from ingest.usage import PartitionResult, ingest_usage_partitions, ingested_landing_dates, reject_reason_counts
 
+FOR_STAGING = "For the dbt staging models, which type and check it, and ingest's checks."
 ACCOUNT_KEYS = {table: dg.AssetKey(["raw", table]) for table in ACCOUNT_FILES}
 USAGE_EVENTS = dg.AssetKey(["raw", "usage_events"])
 USAGE_REJECTS = dg.AssetKey(["raw", "usage_rejects"])
@@ -49,7 +50,7 @@ def known_metrics(price_book: Path = PRICE_BOOK_SEED) -> list[str]:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(key, description=f"Landed {ACCOUNT_FILES[table].path} as text, replaced on each load.",
+        dg.AssetSpec(key, description=f"Landed {ACCOUNT_FILES[table].path} as text, replaced on each load. {FOR_STAGING}",
                      group_name="ingest")
         for table, key in ACCOUNT_KEYS.items()
     ],
@@ -164,13 +165,13 @@ def _rejects_report(results: list[PartitionResult]) -> dg.AssetCheckResult:
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(USAGE_EVENTS, deps=[ACCOUNT_KEYS["tenants"]], group_name="ingest",
-                     description="Accepted usage events, one row per event, by landing date."),
+                     description=f"Accepted usage events, one row per event, by landing date. {FOR_STAGING}"),
         dg.AssetSpec(USAGE_REJECTS, group_name="ingest",
-                     description="Rejected usage rows with reason, raw values, file and row number."),
+                     description=f"Rejected usage rows with reason, raw values, file and row number. {FOR_STAGING}"),
         dg.AssetSpec(REJECTED_FILES, group_name="ingest",
-                     description="Landed files that could not be read at all, with the reason."),
+                     description=f"Landed files that could not be read at all, with the reason. {FOR_STAGING}"),
         dg.AssetSpec(USAGE_PARTITIONS, group_name="ingest",
-                     description="Per landing date: files and rows read, accepted, rejected."),
+                     description=f"Per landing date: files and rows read, accepted, rejected. {FOR_STAGING}"),
     ],
     check_specs=[ROWS_RECONCILE, NOTHING_REJECTED, EVERY_ENTRY_READ],
     partitions_def=landing_dates,

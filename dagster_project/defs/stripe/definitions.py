@@ -61,7 +61,8 @@ EVERY_LINE_SENT = dg.AssetCheckSpec(
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(STRIPE_INVOICE_ITEMS, deps=[STRIPE_ITEMS_MART], group_name="stripe",
-                        description="Every emitted line as Stripe invoice items on draft invoices, once per mode.")],
+                        description="Every emitted line as Stripe invoice items on draft invoices, once per mode. "
+                        "For finance, who review the outbox or the draft invoices in Stripe.")],
     check_specs=[EVERY_LINE_SENT],
     pool=DUCKDB_POOL,
 )

@@ -29,7 +29,7 @@ from dagster_project.dbt_project import DBT_EXECUTABLE, dbt_project
 from dagster_project.ledger_tables import ensure_ledger_tables
 from dagster_project.defs.warehouse.failing_rows import blocked_markdown, with_failing_rows
 from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
-from dagster_project.defs.warehouse.translator import LEDGER_EMISSION, PartnerBillingTranslator
+from dagster_project.defs.warehouse.translator import AUDIENCE, LEDGER_EMISSION, PartnerBillingTranslator
 
 translator = PartnerBillingTranslator()
 # Months close one at a time, in order: never several in one run.
@@ -146,7 +146,8 @@ def ledger_table_specs() -> list[dg.AssetSpec]:
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return [
         translator.get_asset_spec(manifest, unique_id, dbt_project).replace_attributes(
-            description=f"{source['description']} Appended to by close/monthly_close; never rebuilt.")
+            description=f"{source['description']} Appended to by close/monthly_close; never rebuilt. "
+                        f"{AUDIENCE['ledger']}")
         for unique_id, source in sorted(manifest["sources"].items()) if source["source_name"] == "ledger"
     ]
 

@@ -47,6 +47,16 @@ def check_description(test: Mapping[str, Any]) -> str:
 
 LEDGER_EMISSION = dg.AssetKey(["close", "monthly_close"])
 
+# Who reads a dbt asset, by its layer: the sentence every description ends with.
+AUDIENCE = {
+    "staging": "For the close's checks: an error here blocks the close, and the check names the file and row.",
+    "intermediate": "For engineers tracing how a billed number was computed.",
+    "marts": "For analysts (published in the analytics file), finance, and the exports and Stripe steps.",
+    "seeds": "For finance, who review it like code: a change is a commit.",
+    "raw": "For ingest's checks and the dbt staging models.",
+    "ledger": "For finance and auditors: the record of what was billed.",
+}
+
 
 class PartnerBillingTranslator(DagsterDbtTranslator):
     def __init__(self) -> None:
@@ -70,8 +80,11 @@ class PartnerBillingTranslator(DagsterDbtTranslator):
         return dbt_resource_props["fqn"][1]
 
     def get_description(self, dbt_resource_props: Mapping[str, Any]) -> str:
-        """The description written in dbt's yml; never the model's SQL, which dagster-dbt shows by default."""
-        return dbt_resource_props.get("description") or ""
+        """The description written in dbt's yml and who it is for; never the model's SQL, which dagster-dbt
+        shows by default."""
+        text = (dbt_resource_props.get("description") or "").strip()
+        audience = AUDIENCE.get(self.get_group_name(dbt_resource_props) or "", "")
+        return f"{text} {audience}".strip()
 
     def get_asset_check_spec(self, asset_spec, manifest, unique_id, project):  # noqa: ANN001
         spec = super().get_asset_check_spec(asset_spec, manifest, unique_id, project)
