@@ -24,7 +24,8 @@ def item(account: str, line_key: str, amount: int, *, kind="partner", period=JAN
          customer: str | None = None, service=None) -> Item:
     service = service or period
     return Item(period, kind, account, f"Name of {account}", customer, currency, line_key, f"{line_key} text",
-                service, date(service.year + service.month // 12, service.month % 12 + 1, 1), part, parts, amount)
+                service, date(service.year + service.month // 12, service.month % 12 + 1, 1), part, parts, amount,
+                line_key.split(":")[3], None, None)
 
 
 ITEMS = [
