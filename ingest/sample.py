@@ -260,14 +260,15 @@ def _promotions(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> list[li
 
 
 def _commitments(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> list[list[str]]:
-    """A minimum on a tenth of the billing owners from the second month on: small enough for a
-    partner to meet, while a direct tenant's is often missed (and billed without usage after it churns)."""
+    """A minimum on a tenth of the billing owners from the second month on: one a growing partner
+    misses in some months and meets in others, and a direct tenant's, missed (and billed without usage)
+    in the months it has none."""
     if spec.months < 2:
         return []
     rows = []
     for i, (kind, account, currency) in enumerate(owners):
         if i % 10 == 5:
-            minimum = "2500.00" if kind == "partner" else "150.00"
+            minimum = "15000.00" if kind == "partner" else "150.00"
             rows.append([f"min-{account}", kind, account, currency.upper(), minimum,
                          _months_key(spec, 1), _months_key(spec, spec.months)])
     return rows

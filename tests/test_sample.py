@@ -46,7 +46,7 @@ def test_the_sample_writes_markups_promotions_and_commitments_for_billing_owners
         "P001-winter,partner,P001,,15,2025-03,2025-04", "P001-users,partner,P001,active_users,15,2025-03,2025-04",
         "loyal-P001,partner,P001,,10,2025-02,", "loyal-T00022,tenant,T00022,,10,2025-02,",
     ]
-    assert commitments[1:] == ["min-P008,partner,P008,SEK,2500.00,2025-02,2025-04"]
+    assert commitments[1:] == ["min-P008,partner,P008,SEK,15000.00,2025-02,2025-04"]
     assert (tmp_path / "billing/credit_notes.csv").read_text().splitlines()[1:] == [
         "cn-duplicate-import,partner:P001:2025-01:usage:api_calls:,1.50,duplicate,2025-02-10,events imported twice",
         "cn-goodwill,partner:P001:2025-01:usage:api_calls:,999999.00,product_unsatisfactory,2025-02-10,"

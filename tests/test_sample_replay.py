@@ -54,18 +54,21 @@ def _q(root, db, sql):
         return con.execute(sql).fetchall()
 
 
-def test_every_statement_file_sums_to_its_owners_emitted_lines(replayed):
+def test_every_statement_file_sums_to_its_invoice_total_commitments_and_credit_notes_included(replayed):
     files = sorted((replayed / "exports").rglob("*.csv"))
     assert len(files) > 10
     from decimal import Decimal
     for path in files:
         rows = list(csv.DictReader(path.open(encoding="utf-8", newline="")))
         period, account = path.parent.name, path.stem
-        emitted = _q(replayed, "l.duckdb", f"""select sum(amount_minor), any_value(currency) from invoice_lines
-            where billing_account_id = '{account}' and strftime(invoice_period, '%Y-%m') = '{period}'""")[0]
+        [(invoice_total,)] = _q(replayed, "a.duckdb", f"""select total_minor from marts.fct_invoices
+            where billing_account_id = '{account}' and strftime(invoice_period, '%Y-%m') = '{period}'""")
         total = sum(Decimal(r["wholesale_amount"]) for r in rows)
-        assert total * 100 == emitted[0], path
+        assert total * 100 == invoice_total, path
         assert {r["billing_account_id"] for r in rows} == {account}
+    account_level = {r["line_type"] for path in files for r in csv.DictReader(path.open(encoding="utf-8", newline=""))
+                     if not r["tenant_id"]}
+    assert account_level == {"commitment", "commitment_adjustment", "credit_note"}
 
 
 def test_every_partner_owner_with_lines_in_a_closed_month_has_its_statement_file(replayed):
