@@ -89,7 +89,45 @@ CREDIT_NOTES = _table(
     "credit_line_key varchar", "processed_at timestamp", "run_id varchar",
     nullable=("line_key", "amount", "reason", "memo", "reject_reason", "amount_minor", "credit_line_key"),
 )
-TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES, CREDIT_NOTES)
+# Prepaid credit (SPEC §5.9). A block is created once, by a purchase or a transfer; its balance is
+# the sum of its entries, which are appended in the order the close's steps made them.
+CREDIT_BLOCKS = _table(
+    "credit_blocks",
+    "block_id varchar", "billing_account_type varchar", "billing_account_id varchar", "currency varchar",
+    "effective_on date", "expires_on date", "amount_minor bigint", "origin varchar", "close_month date",
+    "created_at timestamp", "run_id varchar",
+    nullable=("expires_on",),
+)
+CREDIT_ENTRIES = _table(
+    "credit_entries",
+    "entry_id varchar", "close_month date", "position integer", "billing_account_type varchar",
+    "billing_account_id varchar", "block_id varchar", "entry_type varchar", "amount_minor bigint",
+    "currency varchar", "entry_date date", "source_id varchar", "recorded_at timestamp", "run_id varchar",
+)
+# Purchases a close charged: from billing/credit_purchases.csv, or top-ups recorded at the close before.
+CREDIT_PURCHASES = _table(
+    "credit_purchases",
+    "purchase_id varchar", "close_month date", "origin varchar", "billing_account_type varchar",
+    "billing_account_id varchar", "package varchar", "quantity varchar", "purchased_on date", "currency varchar",
+    "credit_minor bigint", "price_minor bigint", "line_key varchar", "processed_at timestamp", "run_id varchar",
+)
+# Every transfer a close processed, as it was in the file, with its outcome: its id is spent.
+CREDIT_TRANSFERS = _table(
+    "credit_transfers",
+    "transfer_id varchar", "close_month date", "from_partner_id varchar", "to_partner_id varchar",
+    "currency varchar", "amount varchar", "transferred_on date", "outcome varchar", "reject_reason varchar",
+    "amount_minor bigint", "processed_at timestamp", "run_id varchar",
+    nullable=("reject_reason",),
+)
+# Top-up purchases a close decided, charged (as credit_purchases) at the next close.
+CREDIT_TOP_UPS = _table(
+    "credit_top_ups",
+    "purchase_id varchar", "rule_id varchar", "close_month date", "billing_account_type varchar",
+    "billing_account_id varchar", "package varchar", "quantity varchar", "purchased_on date",
+    "balance_minor bigint", "threshold_minor bigint", "decided_at timestamp", "run_id varchar",
+)
+TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES, CREDIT_NOTES,
+          CREDIT_BLOCKS, CREDIT_ENTRIES, CREDIT_PURCHASES, CREDIT_TRANSFERS, CREDIT_TOP_UPS)
 
 
 def ensure_ledger_tables(con: duckdb.DuckDBPyConnection, tables: tuple[LedgerTable, ...] = TABLES) -> list[str]:

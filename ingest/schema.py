@@ -65,6 +65,21 @@ ACCOUNT_FILES: dict[str, AccountFile] = {
         required=("commitment_id", "billing_account_type", "billing_account_id", "currency", "monthly_minimum",
                   "valid_from", "valid_to"),
     ),
+    "credit_purchases": AccountFile(
+        path="billing/credit_purchases.csv",
+        columns=("purchase_id", "billing_account_type", "billing_account_id", "package", "quantity", "purchased_on"),
+        required=("purchase_id", "billing_account_type", "billing_account_id", "package", "quantity", "purchased_on"),
+    ),
+    "credit_transfers": AccountFile(
+        path="billing/credit_transfers.csv",
+        columns=("transfer_id", "from_partner_id", "to_partner_id", "currency", "amount", "transferred_on"),
+        required=("transfer_id", "from_partner_id", "to_partner_id", "currency", "amount", "transferred_on"),
+    ),
+    "credit_top_ups": AccountFile(
+        path="billing/credit_top_ups.csv",
+        columns=("rule_id", "billing_account_type", "billing_account_id", "package", "quantity", "threshold"),
+        required=("rule_id", "billing_account_type", "billing_account_id", "package", "quantity", "threshold"),
+    ),
     "credit_notes": AccountFile(
         path="billing/credit_notes.csv",
         columns=("credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"),
@@ -73,6 +88,7 @@ ACCOUNT_FILES: dict[str, AccountFile] = {
 }
 OPTIONAL_ACCOUNT_TABLES = frozenset({
     "partner_rate_cards", "partner_retail_prices", "partner_markups", "promotions", "commitments", "credit_notes",
+    "credit_purchases", "credit_transfers", "credit_top_ups",
 })
 
 USAGE_COLUMNS = ("event_id", "tenant_id", "metric", "quantity", "occurred_at")

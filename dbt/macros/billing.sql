@@ -85,3 +85,14 @@
 {% macro minor_to_major(amount_minor, exponent) -%}
     cast(cast({{ amount_minor }} as decimal(38, 0)) * {{ ten_to_the('-' ~ exponent, scale=3) }} as decimal(38, 16))
 {%- endmacro %}
+
+{# `months` calendar months after a date, on the same day or the month's last day where it has none; null months: null. #}
+{% macro plus_months(day, months) -%}
+    cast({{ day }} + to_months({{ months }}) as date)
+{%- endmacro %}
+
+{# A line's key (SPEC §5.3): account type, account id, invoice period, line type, metric or reference, adjusted period. #}
+{% macro line_key(account_type, account_id, invoice_period, line_type, metric_or_reference, adjusts_period) -%}
+    ({{ account_type }} || ':' || {{ account_id }} || ':' || {{ period_key(invoice_period) }} || ':' || {{ line_type }}
+     || ':' || {{ metric_or_reference }} || ':' || coalesce({{ period_key(adjusts_period) }}, ''))
+{%- endmacro %}

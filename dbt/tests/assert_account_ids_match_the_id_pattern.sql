@@ -42,6 +42,15 @@ with ids as (
     union all
     select 'billing/credit_notes.csv', source_row, 'credit_note_id', credit_note_id
     from {{ ref('stg_landing__credit_notes') }}
+    union all
+    select 'billing/credit_purchases.csv', source_row, 'purchase_id', purchase_id
+    from {{ ref('stg_landing__credit_purchases') }}
+    union all
+    select 'billing/credit_transfers.csv', source_row, 'transfer_id', transfer_id
+    from {{ ref('stg_landing__credit_transfers') }}
+    union all
+    select 'billing/credit_top_ups.csv', source_row, 'rule_id', rule_id
+    from {{ ref('stg_landing__credit_top_ups') }}
 )
 
 select file, source_row, column_name, value

@@ -7,3 +7,7 @@ select
     close_month
 from {{ ref('stg_ledger__credit_notes') }}
 where outcome = 'rejected'
+union all
+select 'transfer', transfer_id, reject_reason, close_month
+from {{ ref('stg_ledger__credit_transfers') }}
+where outcome = 'rejected'
