@@ -1,4 +1,4 @@
-"""`partner-billing`: write a sample landing zone, or replay the schedule.
+"""`partner-billing`: write a sample landing zone, replay the schedule, or show prepaid credit.
 
 Flags become the environment variables of SPEC §7 before the Dagster
 definitions load, so the CLI and `dagster dev` read configuration the same way.
@@ -12,7 +12,9 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
+from exports.credits import credit_report
 from ingest.sample import SampleSpec, write_sample
 
 RUN_FLAGS = {
@@ -51,6 +53,10 @@ def _parser() -> argparse.ArgumentParser:
     for flag in RUN_FLAGS:
         run.add_argument(f"--{flag}")
 
+    credits = commands.add_parser("credits", help="print prepaid credit balances and blocks as of the last close")
+    credits.add_argument("--billing-account", help="only this account, with its spent blocks too")
+    credits.add_argument("--analytics")
+
     export = commands.add_parser("export", help="write one partner statement of a closed month")
     export.add_argument("--billing-account", required=True)
     export.add_argument("--period", required=True, help="YYYY-MM")
@@ -65,24 +71,43 @@ def run_log_path(settings, started: datetime, pid: int) -> Path:
     return Path(settings.warehouse_path).parent / "logs" / f"run-{started:%Y%m%dT%H%M%S}-{pid}.log"
 
 
-def _credit_note_summary(ledger_path: Path) -> list[str]:
-    """Credit notes processed so far, and each rejected one with its reason (read from the ledger)."""
+class _Processed(NamedTuple):
+    """Rows the closes decided once, each accepted or rejected with a reason, as the ledger keeps them."""
+    table: str
+    id_column: str
+    noun: str
+    accepted: str
+    order: str
+
+
+_PROCESSED = (
+    _Processed("credit_notes", "credit_note_id", "credit note", "accepted", "issued_on, credit_note_id"),
+    _Processed("credit_transfers", "transfer_id", "credit transfer", "applied", "transferred_on, transfer_id"),
+)
+
+
+def _processed_summary(ledger_path: Path) -> list[str]:
+    """Credit notes and credit transfers processed so far, and each rejected one with its reason."""
     import duckdb
 
     if not ledger_path.exists():
         return []
+    lines = []
     with duckdb.connect(str(ledger_path), read_only=True) as con:
-        if not con.execute("select count(*) from information_schema.tables where table_name = 'credit_notes'").fetchone()[0]:
-            return []
-        processed = con.execute(
-            "select credit_note_id, outcome, reject_reason, strftime(close_month, '%Y-%m') from main.credit_notes "
-            "order by close_month, issued_on, credit_note_id").fetchall()
-    if not processed:
-        return []
-    accepted = sum(1 for _, outcome, _, _ in processed if outcome == "accepted")
-    lines = [f"credit notes: {len(processed)} processed, {accepted} accepted, {len(processed) - accepted} rejected"]
-    lines += [f"  rejected credit note {note}: {reason} (close {month})"
-              for note, outcome, reason, month in processed if outcome == "rejected"]
+        present = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        for kind in _PROCESSED:
+            if kind.table not in present:
+                continue
+            processed = con.execute(
+                f"select {kind.id_column}, outcome, reject_reason, strftime(close_month, '%Y-%m') "
+                f"from main.{kind.table} order by close_month, {kind.order}").fetchall()
+            if not processed:
+                continue
+            accepted = sum(1 for _, outcome, _, _ in processed if outcome == kind.accepted)
+            lines.append(f"{kind.noun}s: {len(processed)} processed, {accepted} {kind.accepted}, "
+                         f"{len(processed) - accepted} rejected")
+            lines += [f"  rejected {kind.noun} {row_id}: {reason} (close {month})"
+                      for row_id, outcome, reason, month in processed if outcome != kind.accepted]
     return lines
 
 
@@ -106,7 +131,7 @@ def _summary(settings) -> str:
         lines.append(f"partitions:   {parts} landing dates, {read} rows read, {acc} accepted, {rej} rejected")
         lines += [f"  rejected {reason}: {n}" for reason, n in reasons]
         lines += [f"  unreadable file {path}: {reason}" for path, reason in files]
-    lines += _credit_note_summary(Path(settings.ledger_path))
+    lines += _processed_summary(Path(settings.ledger_path))
     unread = unread_usage_entries(Path(settings.landing_dir), FIRST_LANDING_DATE)
     lines += [f"  not read: {e.path} ({e.files} file(s)): {e.reason}" for e in unread]
     return "\n".join(lines)
@@ -119,6 +144,13 @@ def main(argv: list[str] | None = None) -> int:
         counts = write_sample(args.landing, spec)
         print(f"wrote {counts['events']} usage events for {counts['tenants']} tenants "
               f"and {counts['partners']} partners under {args.landing}")
+        return 0
+
+    if args.command == "credits":
+        from dagster_project.defs.settings import PipelineSettings
+
+        analytics = args.analytics or PipelineSettings.from_env().analytics_path
+        print(credit_report(Path(analytics), args.billing_account))
         return 0
 
     for flag, variable in RUN_FLAGS.items():

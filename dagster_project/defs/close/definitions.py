@@ -9,6 +9,7 @@ from dagster_project.defs.close.emission import emit_close
 from dagster_project.defs.close.review import (
     adjustments_markdown,
     checks_markdown,
+    credits_table,
     rejected_credit_notes_markdown,
     totals_table,
 )
@@ -21,7 +22,9 @@ from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN, close_
 from dagster_project.defs.warehouse.translator import LEDGER_EMISSION
 
 PROPOSED = [dg.AssetKey(["marts", name]) for name in
-            ("fct_proposed_invoice_lines", "fct_proposed_statement_rows", "dim_partners", "dim_tenants")]
+            ("fct_proposed_invoice_lines", "fct_proposed_statement_rows", "fct_proposed_credit_notes",
+             "fct_proposed_credit_blocks", "fct_proposed_credit_entries", "fct_proposed_credit_purchases",
+             "fct_proposed_credit_transfers", "fct_proposed_credit_top_ups", "dim_partners", "dim_tenants")]
 
 
 BLOCKING_CHECKS = checks_markdown(close_dbt_models.check_specs)
@@ -33,9 +36,11 @@ BLOCKING_CHECKS = checks_markdown(close_dbt_models.check_specs)
         deps=PROPOSED,
         group_name="close",
         description="The close of a service month, for finance to review and sign off: appends the checked "
-                    "proposed lines, statement rows, credit notes and account snapshots of the month to the "
-                    "ledger, once. Its materialization shows the invoice totals per currency (partner and "
-                    "direct), the adjustments, the credit notes rejected and every blocking check that passed "
+                    "proposed lines, statement rows, credit notes, prepaid credit (blocks, entries, purchases, "
+                    "transfers, top-ups) and account snapshots of the month to the ledger, once. Its "
+                    "materialization shows the invoice totals per currency (partner and direct), the credit "
+                    "purchased, drawn, expired and transferred per currency, the adjustments, the credit notes "
+                    "rejected and every blocking check that passed "
                     "before it; a check that fails stops the close before this step, on the asset it checks, "
                     "with its offending rows, and is named on this asset as `blocked_by`. A month shows as "
                     "missing until it is closed: months after the last landed usage have nothing to close yet.",
@@ -58,6 +63,7 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
             "statement_rows": emission.statement_rows,
             "totals": totals_table(emission.totals),
             "adjustments": dg.MetadataValue.md(adjustments_markdown(emission.adjustment_lines)),
+            "credits": credits_table(emission.credits),
             "credit_notes_accepted": emission.credit_notes_accepted,
             "credit_notes_rejected": dg.MetadataValue.md(rejected_credit_notes_markdown(emission.credit_notes_rejected)),
             "checks_passed_before_emission": dg.MetadataValue.md(BLOCKING_CHECKS),

@@ -4,7 +4,8 @@ Nothing is computed here. The proposed lines and statement rows come from the
 marts exactly as dbt built and tested them; this step only enforces the close
 order (SPEC §5.6) and appends lines, statement rows, the credit notes processed
 with their outcome, the account snapshots and the close record in a single
-ledger transaction.
+ledger transaction, with the credit ledger's blocks and entries and the
+credit purchases, transfers and top-ups the close processed or decided.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from dagster_project.defs.close.review import Adjustment, CurrencySide
+from dagster_project.defs.close.review import Adjustment, CreditTotals, CurrencySide
 from dagster_project.defs.partitions import next_month
 from dagster_project.duckdb_files import connect
 from ingest.duckdb_sql import literal
 from dagster_project.ledger_tables import (
+    CREDIT_BLOCKS,
+    CREDIT_ENTRIES,
     CREDIT_NOTES,
+    CREDIT_PURCHASES,
+    CREDIT_TOP_UPS,
+    CREDIT_TRANSFERS,
     INVOICE_LINES,
     PARTNER_SNAPSHOTS,
     STATEMENT_ROWS,
@@ -31,6 +37,14 @@ EMISSION_STAMP = ("emitted_at", "run_id")
 LINE_COLUMNS = INVOICE_LINES.column_names(without=EMISSION_STAMP)
 STATEMENT_COLUMNS = STATEMENT_ROWS.column_names(without=EMISSION_STAMP)
 CREDIT_NOTE_COLUMNS = CREDIT_NOTES.column_names(without=("processed_at", "run_id"))
+# Each ledger table of prepaid credit, filled from the proposed mart of the same content.
+CREDIT_COPIES = (
+    (CREDIT_BLOCKS, "fct_proposed_credit_blocks", ("created_at", "run_id")),
+    (CREDIT_ENTRIES, "fct_proposed_credit_entries", ("recorded_at", "run_id")),
+    (CREDIT_PURCHASES, "fct_proposed_credit_purchases", ("processed_at", "run_id")),
+    (CREDIT_TRANSFERS, "fct_proposed_credit_transfers", ("processed_at", "run_id")),
+    (CREDIT_TOP_UPS, "fct_proposed_credit_top_ups", ("decided_at", "run_id")),
+)
 PARTNER_COLUMNS = PARTNER_SNAPSHOTS.column_names(without=("close_month",))
 TENANT_COLUMNS = TENANT_SNAPSHOTS.column_names(without=("close_month",))
 
@@ -45,6 +59,27 @@ TOTALS_SQL = """
            sum(l.amount_minor)::bigint
     from wh.marts.fct_proposed_invoice_lines l join wh.seeds.currencies c using (currency)
     group by all order by 1, 3
+"""
+CREDITS_SQL = """
+    with movements as (
+        select currency, amount_minor as charged, 0 as purchased, 0 as drawn, 0 as expired, 0 as transferred,
+               0 as rejected
+        from wh.marts.fct_proposed_invoice_lines where line_type = 'credit_purchase'
+        union all
+        select currency, 0,
+               case when entry_type = 'purchase' then amount_minor else 0 end,
+               case when entry_type = 'drawdown' then -amount_minor else 0 end,
+               case when entry_type = 'expiry' then -amount_minor else 0 end,
+               case when entry_type = 'transfer_in' then amount_minor else 0 end,
+               0
+        from wh.marts.fct_proposed_credit_entries
+        union all
+        select currency, 0, 0, 0, 0, 0, 1 from wh.marts.fct_proposed_credit_transfers where outcome = 'rejected'
+    )
+    select m.currency, c.minor_unit_exponent, sum(charged)::bigint, sum(purchased)::bigint, sum(drawn)::bigint,
+           sum(expired)::bigint, sum(transferred)::bigint, sum(rejected)::integer
+    from movements m join wh.seeds.currencies c using (currency)
+    group by all order by 1
 """
 ADJUSTMENTS_SQL = """
     select l.billing_account_type, l.billing_account_id, strftime(l.adjusts_period, '%Y-%m'), l.metric,
@@ -69,6 +104,7 @@ class Emission:
     credit_notes_accepted: int = 0
     credit_notes_rejected: list[tuple[str, str]] = field(default_factory=list)  # (credit_note_id, reason)
     totals: list[CurrencySide] = field(default_factory=list)
+    credits: list[CreditTotals] = field(default_factory=list)
     adjustment_lines: list[Adjustment] = field(default_factory=list)
 
 
@@ -118,6 +154,13 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 f"select {CREDIT_NOTE_COLUMNS}, ?, ? from wh.marts.fct_proposed_credit_notes",
                 [emitted_at, run_id],
             )
+            for table, mart, stamp in CREDIT_COPIES:
+                columns = table.column_names(without=stamp)
+                con.execute(
+                    f"insert into main.{table.name} ({columns}, {', '.join(stamp)}) "
+                    f"select {columns}, ?, ? from wh.marts.{mart}",
+                    [emitted_at, run_id],
+                )
             con.execute(
                 f"insert into main.partner_snapshots (close_month, {PARTNER_COLUMNS}) "
                 f"select ?, {PARTNER_COLUMNS} from wh.marts.dim_partners",
@@ -145,6 +188,7 @@ def emit_close(warehouse_path: Path, ledger_path: Path, month: date, run_id: str
                 [month, emitted_at, run_id, result.lines, result.statement_rows],
             )
             result.totals = [CurrencySide(*row) for row in con.execute(TOTALS_SQL).fetchall()]
+            result.credits = [CreditTotals(*row) for row in con.execute(CREDITS_SQL).fetchall()]
             result.adjustment_lines = [Adjustment(*row) for row in con.execute(ADJUSTMENTS_SQL).fetchall()]
             con.execute("commit")
         except Exception:

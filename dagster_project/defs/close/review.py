@@ -31,6 +31,19 @@ class CurrencySide(NamedTuple):
     total_minor: int
 
 
+class CreditTotals(NamedTuple):
+    """One currency's prepaid credit at a close (SPEC §5.9): what was bought, drawn, expired and moved."""
+
+    currency: str
+    exponent: int
+    purchases_charged_minor: int  # the credit_purchase lines
+    purchased_minor: int  # face value of the blocks purchased
+    drawn_minor: int
+    expired_minor: int
+    transferred_minor: int
+    transfers_rejected: int
+
+
 class Adjustment(NamedTuple):
     billing_account_type: str
     billing_account_id: str
@@ -73,6 +86,28 @@ def totals_table(rows: list[CurrencySide]) -> dg.TableMetadataValue:
             records.append(dg.TableRecord({"currency": currency.upper(), "measure": measure,
                                            "partner": shown[0], "direct": shown[1], "all": shown[2]}))
     return dg.MetadataValue.table(records=records, schema=TOTALS_SCHEMA)
+
+
+CREDITS_SCHEMA = dg.TableSchema(columns=[
+    dg.TableColumn("currency", "string"), dg.TableColumn("purchases charged", "string"),
+    dg.TableColumn("credit purchased", "string"), dg.TableColumn("credit drawn", "string"),
+    dg.TableColumn("credit expired", "string"), dg.TableColumn("credit transferred", "string"),
+    dg.TableColumn("transfers rejected", "int"),
+])
+
+
+def credits_table(rows: list[CreditTotals]) -> dg.TableMetadataValue:
+    """Per currency: purchases charged, face value purchased, drawn against invoices, expired, transferred."""
+    records = [dg.TableRecord({
+        "currency": r.currency.upper(),
+        "purchases charged": money(r.purchases_charged_minor, r.exponent, r.currency),
+        "credit purchased": money(r.purchased_minor, r.exponent, r.currency),
+        "credit drawn": money(r.drawn_minor, r.exponent, r.currency),
+        "credit expired": money(r.expired_minor, r.exponent, r.currency),
+        "credit transferred": money(r.transferred_minor, r.exponent, r.currency),
+        "transfers rejected": r.transfers_rejected,
+    }) for r in rows]
+    return dg.MetadataValue.table(records=records, schema=CREDITS_SCHEMA)
 
 
 def adjustment_reason(adjustment: Adjustment) -> str:
