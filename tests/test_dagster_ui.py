@@ -16,10 +16,12 @@ from dagster_project.definitions import defs
 from dagster_project.defs.close.definitions import BLOCKING_CHECKS
 from dagster_project.defs.close.review import (
     Adjustment,
+    CreditTotals,
     CurrencySide,
     StatementReconciliation,
     adjustment_reason,
     adjustments_markdown,
+    credits_table,
     money,
     statements_markdown,
     totals_table,
@@ -121,6 +123,15 @@ def test_money_is_shown_in_major_units_with_the_upper_case_code_exactly():
     assert money(38447312, 2, "dkk") == "384,473.12 DKK"
     assert money(-5, 2, "eur") == "-0.05 EUR"
     assert money(1200, 0, "jpy") == "1,200 JPY"
+
+
+def test_the_close_shows_credit_charged_purchased_drawn_expired_and_moved_per_currency_in_major_units():
+    rows = [CreditTotals("eur", 2, 1550000, 1600000, 420000, 0, 250000, 0),
+            CreditTotals("sek", 2, 100000, 100000, 9700, 97000, 0, 1)]
+    assert [tuple(r.data.values()) for r in credits_table(rows).records] == [
+        ("EUR", "15,500.00 EUR", "16,000.00 EUR", "4,200.00 EUR", "0.00 EUR", "2,500.00 EUR", 0),
+        ("SEK", "1,000.00 SEK", "1,000.00 SEK", "97.00 SEK", "970.00 SEK", "0.00 SEK", 1),
+    ]
 
 
 def test_the_close_totals_put_partner_and_direct_side_by_side_per_currency():

@@ -9,11 +9,14 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import psutil
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.ledger_tables import CREDIT_TOP_UPS
 from tests.conftest import PIPELINE_VARIABLES, clear_pipeline_environment, run_arguments, settings_in
+from tests.credit_scenario import write_credit_scenario
 from tests.scenario import write_scenario
 
 PARTNER_BILLING = str(Path(sys.executable).parent / "partner-billing")
@@ -109,3 +112,72 @@ def _run_in_process(root: Path) -> int:
     with pytest.MonkeyPatch.context() as mp:
         clear_pipeline_environment(mp)
         return main(run_arguments(root, "2025-01"))
+
+
+def test_a_close_that_fails_while_recording_credit_leaves_no_line_and_no_entry_and_its_rerun_records_each_once(
+        tmp_path):
+    write_credit_scenario(tmp_path / "landing")
+    # The last credit table the emission fills refuses its row: every insert before it must be undone.
+    with duckdb.connect(str(tmp_path / "l.duckdb")) as con:
+        columns = ", ".join(f"{c.name} {c.type}" for c in CREDIT_TOP_UPS.columns)
+        con.execute(f"create table credit_top_ups ({columns}, refuse_every_row varchar not null)")
+    with pytest.MonkeyPatch.context() as mp:
+        clear_pipeline_environment(mp)
+        assert main(run_arguments(tmp_path, "2025-01")) == 1
+        assert _ledger_counts(tmp_path) == {"invoice_lines": 0, "credit_blocks": 0, "credit_entries": 0,
+                                            "credit_purchases": 0, "credit_transfers": 0, "credit_top_ups": 0,
+                                            "closes": 0}
+        with duckdb.connect(str(tmp_path / "l.duckdb")) as con:
+            con.execute("drop table credit_top_ups")
+        assert main(run_arguments(tmp_path, "2025-01")) == 0
+        once = _ledger_counts(tmp_path)
+        assert main(run_arguments(tmp_path, "2025-01")) == 0
+    assert once == {"invoice_lines": 11, "credit_blocks": 5, "credit_entries": 10, "credit_purchases": 4,
+                    "credit_transfers": 1, "credit_top_ups": 1, "closes": 1}
+    assert _ledger_counts(tmp_path) == once
+
+
+
+def test_a_close_killed_with_sigkill_while_it_records_credit_leaves_all_or_nothing_and_its_rerun_records_each_once(
+        tmp_path):
+    write_credit_scenario(tmp_path / "landing")
+    env = {k: v for k, v in os.environ.items() if k not in PIPELINE_VARIABLES}
+    run = subprocess.Popen([PARTNER_BILLING, *run_arguments(tmp_path, "2025-01")], cwd=tmp_path, env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        parent = psutil.Process(run.pid)
+        _dbt_build_under(parent, timeout=120).wait(timeout=300)
+        # After the build, the run opens the ledger to emit: killed then, inside or just after its transaction.
+        _wait_until_open(parent, tmp_path / "l.duckdb", timeout=60)
+        run.send_signal(signal.SIGKILL)
+        run.wait(timeout=10)
+    finally:
+        run.kill()
+    nothing = {"invoice_lines": 0, "credit_blocks": 0, "credit_entries": 0, "credit_purchases": 0,
+               "credit_transfers": 0, "credit_top_ups": 0, "closes": 0}
+    once = {"invoice_lines": 11, "credit_blocks": 5, "credit_entries": 10, "credit_purchases": 4,
+            "credit_transfers": 1, "credit_top_ups": 1, "closes": 1}
+    assert _ledger_counts(tmp_path) in (nothing, once)
+    with pytest.MonkeyPatch.context() as mp:
+        clear_pipeline_environment(mp)
+        assert main(run_arguments(tmp_path, "2025-01")) == 0
+    assert _ledger_counts(tmp_path) == once
+
+
+def _wait_until_open(parent: psutil.Process, path: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for process in (parent, *parent.children(recursive=True)):
+            try:
+                if any(f.path == str(path) for f in process.open_files()):
+                    return
+            except psutil.NoSuchProcess:
+                continue
+        time.sleep(0.002)
+    raise AssertionError(f"{path} was not opened")
+
+def _ledger_counts(root: Path) -> dict[str, int]:
+    tables = ("invoice_lines", "credit_blocks", "credit_entries", "credit_purchases", "credit_transfers",
+              "credit_top_ups", "closes")
+    with duckdb.connect(str(root / "l.duckdb"), read_only=True) as con:
+        return {t: con.execute(f"select count(*) from {t}").fetchone()[0] for t in tables}

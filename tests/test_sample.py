@@ -54,3 +54,21 @@ def test_the_sample_writes_markups_promotions_and_commitments_for_billing_owners
     ]
     assert markups[1:] == ["P001,,40,2020-01-01", "P002,,30,2020-01-01", "P003,,25,2020-01-01",
                            "P003,api_calls,60,2020-01-01"]
+
+
+def test_the_sample_writes_credit_purchases_transfers_down_and_back_and_top_up_rules(tmp_path):
+    write_sample(tmp_path, SMALL)
+    assert (tmp_path / "billing/credit_purchases.csv").read_text().splitlines()[1:] == [
+        "buy-P001-bulk,partner,P001,credits_50k_eur,1,2025-01-02",
+        "buy-P003,partner,P003,credits_1k_eur,2,2025-01-05",
+        "buy-T00003,tenant,T00003,credits_1k_sek,1,2025-01-03",
+    ]
+    assert (tmp_path / "billing/credit_transfers.csv").read_text().splitlines()[1:] == [
+        "give-P003,P001,P003,EUR,5000.00,2025-01-20",
+        "give-P003-too-much,P001,P003,EUR,9999999.00,2025-02-05",
+        "return-P001,P003,P001,EUR,100.00,2025-03-03",
+    ]
+    assert (tmp_path / "billing/credit_top_ups.csv").read_text().splitlines()[1:] == [
+        "top-up-P003,partner,P003,credits_1k_eur,1,2000.00",
+        "top-up-T00003,tenant,T00003,credits_1k_sek,1,100.00",
+    ]

@@ -54,7 +54,7 @@ def _q(root, db, sql):
         return con.execute(sql).fetchall()
 
 
-def test_every_statement_file_sums_to_its_invoice_total_commitments_and_credit_notes_included(replayed):
+def test_every_statement_file_sums_to_its_invoice_total_commitments_credit_notes_and_credits_included(replayed):
     files = sorted((replayed / "exports").rglob("*.csv"))
     assert len(files) > 10
     from decimal import Decimal
@@ -68,7 +68,22 @@ def test_every_statement_file_sums_to_its_invoice_total_commitments_and_credit_n
         assert {r["billing_account_id"] for r in rows} == {account}
     account_level = {r["line_type"] for path in files for r in csv.DictReader(path.open(encoding="utf-8", newline=""))
                      if not r["tenant_id"]}
-    assert account_level == {"commitment", "commitment_adjustment", "credit_note"}
+    assert account_level == {"commitment", "commitment_adjustment", "credit_note", "credit", "credit_purchase"}
+
+
+def test_the_sample_moves_credit_down_and_back_refuses_the_transfer_above_the_balance_and_tops_up(replayed):
+    assert _q(replayed, "l.duckdb", """select transfer_id, outcome, coalesce(reject_reason, '') from credit_transfers
+        order by transfer_id""") == [("give-P003", "applied", ""), ("give-P003-too-much", "rejected", "insufficient_balance"),
+                                     ("return-P001", "applied", "")]
+    charged = {p for (p,) in _q(replayed, "l.duckdb", "select purchase_id from credit_purchases")}
+    assert {"buy-P001-bulk", "buy-P003", "buy-P001-more"} <= charged
+    assert any(p.startswith("top-up-P003/") for p in charged)
+    # Every block holds what its entries say, never below zero.
+    assert _q(replayed, "l.duckdb", """select count(*) from (select block_id, sum(amount_minor) as balance
+        from credit_entries group by block_id) where balance < 0""") == [(0,)]
+    assert _q(replayed, "a.duckdb", """select count(*) from marts.fct_credit_blocks b
+        join (select block_id, sum(amount_minor) as balance from marts.fct_credit_ledger group by block_id) e
+        using (block_id) where b.balance_minor <> e.balance""") == [(0,)]
 
 
 def test_every_partner_owner_with_lines_in_a_closed_month_has_its_statement_file(replayed):
