@@ -10,7 +10,10 @@ tenants, five currencies, tenants that churn, return or change partner, about
 a file of bad rows covering every reject reason each month. Pricing and
 billing files exercise markups, promotions (a tie, one for every account),
 minimum commitments, with a promotion and a commitment on a tenth of the
-billing owners, and credit notes (one refused).
+billing owners, credit notes (one refused), and prepaid credit: packages
+bought in bulk, transfers down the master reseller's hierarchy and back (one
+refused for want of balance), top-up rules, and blocks that expire in a
+twelve-month sample.
 """
 
 from __future__ import annotations
@@ -285,6 +288,38 @@ def _credit_notes(spec: SampleSpec) -> list[list[str]]:
             ["cn-goodwill", line, "999999.00", "product_unsatisfactory", issued, "more than the line: refused"]]
 
 
+class SampleCredits(NamedTuple):
+    purchases: list[list[str]]
+    transfers: list[list[str]]
+    top_ups: list[list[str]]
+
+
+def _credits(spec: SampleSpec, owners: list[tuple[str, str, str]]) -> SampleCredits:
+    """The master reseller P001 buys in bulk and gives its sub-partner P003 (billed on its own, both EUR) part
+    of it; in the second month it tries to give more than it holds (refused), in the third P003 gives some back.
+    P003 and the first direct tenant buy small packages and top up below a threshold. Blocks bought in the
+    first month expire at the close of the twelfth."""
+    def day(offset: int, day_of_month: int) -> str:
+        return (_month_start(spec.start, offset) + timedelta(days=day_of_month - 1)).isoformat()
+
+    direct_kind, direct_id, direct_currency = next(o for o in owners if o[0] == "tenant")
+    purchases = [
+        ["buy-P001-bulk", "partner", "P001", "credits_50k_eur", "1", day(0, 2)],
+        ["buy-P003", "partner", "P003", "credits_1k_eur", "2", day(0, 5)],
+        [f"buy-{direct_id}", direct_kind, direct_id, f"credits_1k_{direct_currency.lower()}", "1", day(0, 3)],
+    ]
+    transfers = [["give-P003", "P001", "P003", "EUR", "5000.00", day(0, 20)]]
+    if spec.months >= 2:
+        transfers.append(["give-P003-too-much", "P001", "P003", "EUR", "9999999.00", day(1, 5)])
+    if spec.months >= 3:
+        transfers.append(["return-P001", "P003", "P001", "EUR", "100.00", day(2, 3)])
+    if spec.months >= 4:
+        purchases.append(["buy-P001-more", "partner", "P001", "credits_10k_eur", "2", day(3, 1)])
+    top_ups = [["top-up-P003", "partner", "P003", "credits_1k_eur", "1", "2000.00"],
+               [f"top-up-{direct_id}", direct_kind, direct_id, f"credits_1k_{direct_currency.lower()}", "1", "100.00"]]
+    return SampleCredits(purchases, transfers, top_ups)
+
+
 def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
     """Write the landing zone; returns counts for the command's summary."""
     rng = random.Random(spec.seed)
@@ -319,6 +354,16 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
                 "valid_from", "valid_to"], _commitments(spec, owners))
     _write_csv(landing / "billing/credit_notes.csv",
                ["credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"], _credit_notes(spec))
+    credits = _credits(spec, owners)
+    _write_csv(landing / "billing/credit_purchases.csv",
+               ["purchase_id", "billing_account_type", "billing_account_id", "package", "quantity", "purchased_on"],
+               credits.purchases)
+    _write_csv(landing / "billing/credit_transfers.csv",
+               ["transfer_id", "from_partner_id", "to_partner_id", "currency", "amount", "transferred_on"],
+               credits.transfers)
+    _write_csv(landing / "billing/credit_top_ups.csv",
+               ["rule_id", "billing_account_type", "billing_account_id", "package", "quantity", "threshold"],
+               credits.top_ups)
 
     con = duckdb.connect()
     con.execute(
