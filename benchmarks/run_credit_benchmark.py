@@ -147,6 +147,7 @@ def main() -> None:
     parser.add_argument("--top-ups", type=int, default=200)
     parser.add_argument("--root", type=Path, default=REPO / "benchmarks" / "data" / "credits")
     args = parser.parse_args()
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     plain, credits = args.root / "plain", args.root / "credits"
     shutil.rmtree(args.root, ignore_errors=True)
     partner_ids = programme_landing(plain / "landing", args.masters, args.subs)
@@ -165,7 +166,7 @@ def main() -> None:
               f"credits {row['credits']['seconds']:6.1f} s (dbt {row['credits']['dbt_seconds']:5.1f}), "
               f"added {row['added_seconds']:+5.1f} s", flush=True)
     added = [m["added_seconds"] for m in months]
-    results = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "arguments": {
+    results = {"started": started, "arguments": {
                    k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
                "partners": len(partner_ids), "months": months,
                "added_seconds_mean": round(sum(added) / len(added), 2), "added_seconds_max": max(added),
