@@ -38,7 +38,7 @@ run: manifest sample
 	BILLING_START=$${BILLING_START:-$(SAMPLE_START)} $(BIN)/partner-billing run --through $(SAMPLE_THROUGH) --landing $(LANDING_DIR)
 
 test: manifest
-	$(BIN)/pytest -q -m "not browser"
+	$(BIN)/pytest -q -m "not browser" -n 2 --dist loadfile
 
 # Headless Chromium against a dagster dev the test starts: needs Debian's chromium (.ci/run installs it).
 test-browser: manifest
