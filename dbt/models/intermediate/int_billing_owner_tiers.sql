@@ -1,7 +1,6 @@
 {#- Tier of each partner billing owner per service month (SPEC §5.1): billable
-    users = sum of its tenants' active_users billable quantities; the tier with
-    the highest threshold not above that (the lowest tier when none is), raised
-    to the owner's tier_floor when the floor is higher. -#}
+    users = sum of its tenants' active_users billable quantities; the tier by
+    macros/pricing.sql's owner_tiers, with the owner's tier_floor of that month. -#}
 with owner_months as (
     select distinct billing_account_id, service_month
     from {{ ref('int_tenant_usage_monthly') }}
@@ -18,36 +17,11 @@ users as (
     group by all
 ),
 
-earned as (
-    select u.billing_account_id, u.service_month, u.billable_users,
-           coalesce(
-               arg_max(t.tier, t.min_billable_users) filter (where t.min_billable_users <= u.billable_users),
-               arg_min(t.tier, t.min_billable_users)
-           ) as earned_tier
+floors as (
+    select u.*, p.billing_owner_tier_floor as tier_floor
     from users u
-    cross join {{ ref('partner_tiers') }} t
-    group by all
-),
-
-floored as (
-    select e.*, p.billing_owner_tier_floor as tier_floor,
-           et.min_billable_users as earned_threshold,
-           ft.tier as floor_tier, ft.min_billable_users as floor_threshold
-    from earned e
-    join {{ ref('partner_tiers') }} et on et.tier = e.earned_tier
     left join {{ ref('int_partners_by_month') }} p
-        on p.service_month = e.service_month and p.partner_id = e.billing_account_id
-    left join {{ ref('partner_tiers') }} ft on lower(ft.tier) = lower(p.billing_owner_tier_floor)
+        on p.service_month = u.service_month and p.partner_id = u.billing_account_id
 )
 
-select
-    f.billing_account_id,
-    f.service_month,
-    f.billable_users,
-    f.earned_tier,
-    f.tier_floor,
-    t.tier,
-    t.discount_pct
-from floored f
-join {{ ref('partner_tiers') }} t
-    on t.tier = case when f.floor_threshold > f.earned_threshold then f.floor_tier else f.earned_tier end
+select * from ({{ owner_tiers('floors') }}) tiers
