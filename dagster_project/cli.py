@@ -111,6 +111,43 @@ def _processed_summary(ledger_path: Path) -> list[str]:
     return lines
 
 
+def _alerts_summary(ledger_path: Path) -> list[str]:
+    """Every alert fired so far, with its delivery: the latest outcome in any mode, else not sent."""
+    import duckdb
+
+    if not ledger_path.exists():
+        return []
+    with duckdb.connect(str(ledger_path), read_only=True) as con:
+        present = {t for (t,) in con.execute("select table_name from information_schema.tables").fetchall()}
+        if "alert_events" not in present:
+            return []
+        cursor = con.execute("""
+            select e.event_id, e.month, e.landing_date, e.measure, e.metric, e.value, e.threshold, e.webhook_url,
+                   arg_max(d.state, d.recorded_at) as state, arg_max(d.mode, d.recorded_at) as mode,
+                   arg_max(d.reason, d.recorded_at) as reason
+            from main.alert_events e left join main.alert_deliveries d using (event_id)
+            group by all order by e.month, e.landing_date, e.event_id""")
+        names = [c[0] for c in cursor.description]
+        events = [dict(zip(names, row)) for row in cursor.fetchall()]
+    if not events:
+        return []
+    delivered = sum(1 for e in events if e["state"] == "delivered")
+    failed = sum(1 for e in events if e["state"] == "failed")
+    lines = [f"alerts: {len(events)} fired, {delivered} delivered, {failed} failed"]
+    for e in events:
+        comparison = "<=" if e["measure"] == "credit_balance" else ">="
+        measure = f"{e['measure']} {e['metric']}" if e["metric"] else e["measure"]
+        if not e["webhook_url"]:
+            outcome = "no webhook_url"
+        elif e["state"] is None:
+            outcome = "not sent yet"
+        else:
+            outcome = f"{e['state']} ({e['mode']}{': ' + e['reason'] if e['reason'] else ''})"
+        lines.append(f"  alert {e['event_id']} fired on {e['landing_date']}: {measure} {e['value'].normalize():f} "
+                     f"{comparison} {e['threshold'].normalize():f}; {outcome}")
+    return lines
+
+
 def _summary(settings) -> str:
     from dagster_project.defs.ingest.readiness import ingested_dates
     from dagster_project.defs.partitions import FIRST_LANDING_DATE
@@ -132,6 +169,7 @@ def _summary(settings) -> str:
         lines += [f"  rejected {reason}: {n}" for reason, n in reasons]
         lines += [f"  unreadable file {path}: {reason}" for path, reason in files]
     lines += _processed_summary(Path(settings.ledger_path))
+    lines += _alerts_summary(Path(settings.ledger_path))
     unread = unread_usage_entries(Path(settings.landing_dir), FIRST_LANDING_DATE)
     lines += [f"  not read: {e.path} ({e.files} file(s)): {e.reason}" for e in unread]
     return "\n".join(lines)

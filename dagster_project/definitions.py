@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import close, exports, ingest, stripe, warehouse
+from dagster_project.defs import alerts, close, exports, ingest, stripe, warehouse
 from dagster_project.defs.settings import PipelineSettings
 
 
@@ -14,6 +14,7 @@ def build_definitions() -> dg.Definitions:
         close.defs(),
         exports.defs(),
         stripe.defs(),
+        alerts.defs(),
     )
 
 

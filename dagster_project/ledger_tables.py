@@ -1,8 +1,8 @@
-"""The close's tables in the ledger file, defined once (SPEC §6).
+"""The ledger file's tables that dbt reads, defined once (SPEC §6).
 
-The emission step writes these tables, so it owns them: this is their one
-definition, from which the DDL, the migration and the emission's column lists
-all come. Rows are appended and never updated or deleted. A ledger written by
+The close's emission writes most of them and alert firing and delivery the
+alert tables: this is their one definition, from which the DDL, the migration
+and the writers' column lists all come. Rows are appended and never updated or deleted. A ledger written by
 an earlier version is migrated in place: a missing table is created, a
 missing column is added (nullable, so existing rows keep their values and are
 never rewritten), and a column the definition allows to be empty loses its
@@ -126,8 +126,32 @@ CREDIT_TOP_UPS = _table(
     "billing_account_id varchar", "package varchar", "quantity varchar", "purchased_on date",
     "balance_minor bigint", "threshold_minor bigint", "decided_at timestamp", "run_id varchar",
 )
+# Every alert that fired (SPEC §5.12): once per rule and month, never again. Written by alerts/alert_events.
+ALERT_EVENTS = _table(
+    "alert_events",
+    "event_id varchar", "alert_id varchar", "month date", "billing_account_type varchar",
+    "billing_account_id varchar", "landing_date date", "measure varchar", "metric varchar",
+    "value decimal(38, 6)", "threshold decimal(38, 6)", "currency varchar", "webhook_url varchar",
+    "fired_at timestamp", "run_id varchar",
+    nullable=("metric", "currency", "webhook_url"),
+)
+# Each delivery outcome of an event, per mode, appended by alerts/alert_deliveries: `delivered` (a 2xx, or
+# the request written to the outbox) is final; `failed` is tried again by the next delivery run.
+ALERT_DELIVERIES = _table(
+    "alert_deliveries",
+    "event_id varchar", "mode varchar", "state varchar", "status_code integer", "reason varchar",
+    "attempts integer", "recorded_at timestamp", "run_id varchar",
+    nullable=("status_code", "reason"),
+)
+# The exact requests of outbox mode, for review: what live mode would have posted.
+ALERT_OUTBOX = _table(
+    "alert_outbox",
+    "event_id varchar", "url varchar", "headers varchar", "body varchar", "recorded_at timestamp", "run_id varchar",
+    nullable=("url",),
+)
 TABLES = (INVOICE_LINES, STATEMENT_ROWS, PARTNER_SNAPSHOTS, TENANT_SNAPSHOTS, CLOSES, CREDIT_NOTES,
-          CREDIT_BLOCKS, CREDIT_ENTRIES, CREDIT_PURCHASES, CREDIT_TRANSFERS, CREDIT_TOP_UPS)
+          CREDIT_BLOCKS, CREDIT_ENTRIES, CREDIT_PURCHASES, CREDIT_TRANSFERS, CREDIT_TOP_UPS,
+          ALERT_EVENTS, ALERT_DELIVERIES, ALERT_OUTBOX)
 
 
 def ensure_ledger_tables(con: duckdb.DuckDBPyConnection, tables: tuple[LedgerTable, ...] = TABLES) -> list[str]:

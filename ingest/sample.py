@@ -288,6 +288,20 @@ def _credit_notes(spec: SampleSpec) -> list[list[str]]:
             ["cn-goodwill", line, "999999.00", "product_unsatisfactory", issued, "more than the line: refused"]]
 
 
+def _alert_rules(owners: list[tuple[str, str, str]]) -> list[list[str]]:
+    """Alert rules of every measure (SPEC §5.12) on the master reseller P001, which holds prepaid credit,
+    and a spend rule without a webhook on the first direct tenant; the spend thresholds are crossed in
+    the later months of a year's sample only."""
+    hook = "https://hooks.example.com/partner-billing"
+    rows = [["alert-usage-api", "partner", "P001", "usage", "api_calls", "250000", f"{hook}/P001"],
+            ["alert-spend", "partner", "P001", "spend", "", "10000.00", f"{hook}/P001"],
+            ["alert-credit-low", "partner", "P001", "credit_balance", "", "1000.00", f"{hook}/P001"]]
+    direct = [account for kind, account, _ in owners if kind == "tenant"]
+    if direct:
+        rows.append([f"alert-spend-{direct[0]}", "tenant", direct[0], "spend", "", "2000.00", ""])
+    return rows
+
+
 class SampleCredits(NamedTuple):
     purchases: list[list[str]]
     transfers: list[list[str]]
@@ -364,6 +378,9 @@ def write_sample(landing: Path, spec: SampleSpec) -> dict[str, int]:
     _write_csv(landing / "billing/credit_top_ups.csv",
                ["rule_id", "billing_account_type", "billing_account_id", "package", "quantity", "threshold"],
                credits.top_ups)
+    _write_csv(landing / "billing/alert_rules.csv",
+               ["alert_id", "billing_account_type", "billing_account_id", "measure", "metric", "threshold",
+                "webhook_url"], _alert_rules(owners))
 
     con = duckdb.connect()
     con.execute(

@@ -85,10 +85,16 @@ ACCOUNT_FILES: dict[str, AccountFile] = {
         columns=("credit_note_id", "line_key", "amount", "reason", "issued_on", "memo"),
         required=("credit_note_id", "line_key", "amount", "reason", "issued_on"),
     ),
+    "alert_rules": AccountFile(
+        path="billing/alert_rules.csv",
+        columns=("alert_id", "billing_account_type", "billing_account_id", "measure", "metric", "threshold",
+                 "webhook_url"),
+        required=("alert_id", "billing_account_type", "billing_account_id", "measure", "threshold"),
+    ),
 }
 OPTIONAL_ACCOUNT_TABLES = frozenset({
     "partner_rate_cards", "partner_retail_prices", "partner_markups", "promotions", "commitments", "credit_notes",
-    "credit_purchases", "credit_transfers", "credit_top_ups",
+    "credit_purchases", "credit_transfers", "credit_top_ups", "alert_rules",
 })
 
 USAGE_COLUMNS = ("event_id", "tenant_id", "metric", "quantity", "occurred_at")

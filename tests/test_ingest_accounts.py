@@ -19,11 +19,13 @@ def test_account_files_are_loaded_as_trimmed_text_with_empty_values_as_null(tmp_
     assert partners == [("p1", "Acme", "EUR", None, None)]
     assert loaded.rows == {"partners": 1, "tenants": 1, "assignments": 1, "partner_rate_cards": 0,
                            "partner_retail_prices": 0, "partner_markups": 0, "promotions": 0, "commitments": 0,
-                           "credit_purchases": 0, "credit_transfers": 0, "credit_top_ups": 0, "credit_notes": 0}
+                           "credit_purchases": 0, "credit_transfers": 0, "credit_top_ups": 0, "credit_notes": 0,
+                           "alert_rules": 0}
     assert loaded.absent_files == ["pricing/partner_rate_cards.csv", "pricing/partner_retail_prices.csv",
                                    "pricing/partner_markups.csv", "billing/promotions.csv", "billing/commitments.csv",
                                    "billing/credit_purchases.csv", "billing/credit_transfers.csv",
-                                   "billing/credit_top_ups.csv", "billing/credit_notes.csv"]
+                                   "billing/credit_top_ups.csv", "billing/credit_notes.csv",
+                                   "billing/alert_rules.csv"]
 
 
 def test_a_missing_required_account_column_stops_the_load_naming_the_file(tmp_path):

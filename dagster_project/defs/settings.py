@@ -46,6 +46,9 @@ SETTINGS = (
     Setting("STRIPE_API_BASE", "", "Optional: a local Stripe-compatible server."),
     Setting("STRIPE_REQUESTS_PER_SECOND", "25", "Client-side rate limit for live sending."),
     Setting("STRIPE_FINALIZE", "false", "Whether live sending finalizes the draft invoices."),
+    Setting("ALERT_MODE", "outbox", "outbox (no network: the exact webhook requests go to a table) or live."),
+    Setting("ALERT_WEBHOOK_SECRET", "", "Signs live webhooks (HMAC-SHA256); read when sending, never stored or logged."),
+    Setting("ALERT_WEBHOOK_HOSTS", "", "Comma-separated host names live alerts may be posted to; no other is called."),
     Setting("DUCKDB_MEMORY_LIMIT", "5GB", "DuckDB memory limit of ingest and dbt."),
     Setting("DUCKDB_THREADS", "2", "DuckDB threads of ingest and dbt."),
 )

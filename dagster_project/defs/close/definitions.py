@@ -5,6 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.defs.alerts.definitions import ALERTS
 from dagster_project.defs.close.emission import emit_close
 from dagster_project.defs.close.review import (
     adjustments_markdown,
@@ -72,10 +73,10 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
 
 
 # A close in two parts: what closes the month (account files as they are at
-# the close, checks, then the emission), and what publishes it (reporting
-# marts, partner statements, analytics, Stripe).
+# the close, checks, then the emission), and what publishes it (alerts, which
+# read the closes; reporting marts, partner statements, analytics, Stripe).
 EMISSION = dg.AssetSelection.assets(account_files, close_dbt_models, monthly_close)
-PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe")
+PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe") | ALERTS
 
 close_job = dg.define_asset_job(
     CLOSE_JOB,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.defs.alerts.definitions import ALERTS
 from dagster_project.defs.partitions import FIRST_LANDING_DATE, landing_dates
 from dagster_project.defs.ingest.readiness import dates_to_ingest
 from dagster_project.defs.run_tags import ingest_tags
@@ -223,8 +224,9 @@ def usage_events(context: dg.AssetExecutionContext, settings: PipelineSettings):
 ingest_job = dg.define_asset_job(
     "ingest_job",
     # dagster-dbt turns the dbt tag `daily` into this asset tag: the incremental daily grain.
-    selection=dg.AssetSelection.assets(account_files, usage_events) | dg.AssetSelection.tag("daily", ""),
-    description="Load account files, validate and load the selected landing dates, update the daily grain.",
+    selection=dg.AssetSelection.assets(account_files, usage_events) | dg.AssetSelection.tag("daily", "") | ALERTS,
+    description="Load account files, validate and load the selected landing dates, update the daily grain, "
+                "evaluate the alert rules and deliver what fired.",
 )
 
 

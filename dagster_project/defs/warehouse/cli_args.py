@@ -9,7 +9,8 @@ from dagster_project.defs.settings import PipelineSettings
 
 DAILY_SELECTION = "tag:daily"
 REPORTING_SELECTION = "tag:post_close"
-CLOSE_EXCLUSION = "tag:daily tag:post_close"
+ALERT_SELECTION = "tag:alerts"
+CLOSE_EXCLUSION = "tag:daily tag:post_close tag:alerts"
 
 # Read by the close_month() macro when models execute. Not a --vars value: dbt
 # re-parses the whole project whenever its vars change, so every close would

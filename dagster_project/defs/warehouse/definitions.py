@@ -1,8 +1,9 @@
-"""dbt models as Dagster assets: three sets, one per partitioning and stage.
+"""dbt models as Dagster assets: four sets, one per partitioning and stage.
 
 - daily: unpartitioned, in the ingest job after the landing dates (incremental daily grain);
 - close: month partitioned, everything up to the proposed lines and their checks;
-- reporting: month partitioned, the marts over the ledger, after the emission.
+- reporting: month partitioned, the marts over the ledger, after the emission;
+- alerts: unpartitioned, alert evaluation after each ingest and each close.
 """
 
 import json
@@ -18,6 +19,7 @@ from dagster_project.defs.partitions import next_month, service_months
 from dagster_project.defs.ingest.readiness import require_ingested
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.cli_args import (
+    ALERT_SELECTION,
     CLOSE_EXCLUSION,
     DAILY_SELECTION,
     REPORTING_SELECTION,
@@ -106,6 +108,57 @@ def daily_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, set
     yield from _build(context, dbt, settings, partition_key=None)
 
 
+def alert_inputs_missing(settings: PipelineSettings, manifest: dict) -> list[str]:
+    """The relations alert evaluation reads that the warehouse does not hold yet, as schema.name.
+
+    Evaluation reads the staging views, seeds and ledger views a close builds:
+    until a warehouse's first close they are missing, and the dates wait for the
+    evaluation after that close (their values do not depend on when they are
+    evaluated).
+    """
+    nodes = manifest["nodes"]
+    alert_nodes = [node for node in nodes.values() if "alerts" in node.get("tags", [])]
+    needed = {(nodes[parent]["schema"], nodes[parent]["alias"])
+              for node in alert_nodes for parent in node.get("depends_on", {}).get("nodes", [])
+              if parent in nodes and "alerts" not in nodes[parent].get("tags", [])}
+    with settings.warehouse(read_only=True) as con:
+        present = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+    return sorted(f"{schema}.{name}" for schema, name in needed - present)
+
+
+def alert_rules_landed(settings: PipelineSettings) -> int:
+    with settings.warehouse(read_only=True) as con:
+        present = con.execute("select count(*) from information_schema.tables "
+                              "where table_schema = 'raw' and table_name = 'alert_rules'").fetchone()[0]
+        return con.execute("select count(*) from raw.alert_rules").fetchone()[0] if present else 0
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    select=ALERT_SELECTION,
+    dagster_dbt_translator=translator,
+    name="alert_dbt_models",
+    pool=DUCKDB_POOL,
+)
+def alert_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: PipelineSettings):
+    """Alert rules evaluated on every landing date, month to date (SPEC §5.12), after each ingest and close.
+
+    Without billing/alert_rules.csv there is nothing to evaluate, and nothing
+    is built: the alerts steps after it are skipped. Before a warehouse's first
+    close the pricing and ledger views it reads do not exist yet; the close
+    evaluates every date then.
+    """
+    if not alert_rules_landed(settings):
+        context.log.info("no alert rules landed (billing/alert_rules.csv): nothing to evaluate")
+        return
+    missing = alert_inputs_missing(settings, json.loads(dbt_project.manifest_path.read_text()))
+    if missing:
+        context.log.info(f"alert evaluation waits for the first close, which builds {', '.join(missing)}")
+        return
+    yield from _build(context, dbt, settings, partition_key=None)
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path,
     project=dbt_project,
@@ -154,6 +207,6 @@ def ledger_table_specs() -> list[dg.AssetSpec]:
 
 def defs() -> dg.Definitions:
     return dg.Definitions(
-        assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models, *ledger_table_specs()],
+        assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models, alert_dbt_models, *ledger_table_specs()],
         resources={"dbt": PartnerBillingDbtCli.dying_with_its_parent(dbt_project, DBT_EXECUTABLE)},
     )

@@ -1,6 +1,7 @@
 """How dbt nodes appear in Dagster: keys that read well, groups by layer, and
 the lineage edges dbt cannot see (landing sources are the ingest assets; the
-post-close marts come after the ledger emission)."""
+post-close marts come after the ledger emission, the alert events mart after
+the deliveries, and alert evaluation after a close it reads)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
+
+from dagster_project.defs.alerts.definitions import ALERT_DELIVERIES
 
 _REF = re.compile(r"ref\('([^']+)'\)")
 
@@ -95,6 +98,14 @@ class PartnerBillingTranslator(DagsterDbtTranslator):
     def get_asset_spec(self, manifest, unique_id, project):  # noqa: ANN001
         spec = super().get_asset_spec(manifest, unique_id, project)
         node = manifest["nodes"].get(unique_id, {})
-        if "post_close" in node.get("tags", []):
+        tags = node.get("tags", [])
+        if "post_close" in tags:
+            spec = spec.merge_attributes(deps=[LEDGER_EMISSION])
+        if node.get("name") == "fct_alert_events":
+            spec = spec.merge_attributes(deps=[ALERT_DELIVERIES])
+        reads_ledger = any(parent.startswith("model.partner_billing.stg_ledger__")
+                           for parent in node.get("depends_on", {}).get("nodes", []))
+        if "alerts" in tags and reads_ledger:
+            # What an alert reads of the ledger (closes, credit balances, fired months) is current after a close.
             spec = spec.merge_attributes(deps=[LEDGER_EMISSION])
         return spec
