@@ -4,8 +4,8 @@ For each month not yet closed, from the first month through the one asked
 for, it launches the runs of that month's close plan (dagster_project/defs/
 close/plan.py), the plan the schedule and the close sensor launch: the ingest
 the close needs, then the close. The one difference is a plain option of the
-plan: a replay closes each month up to its emission and publishes once, after
-the last month that closed. The jobs are the Definitions' own, run on the
+plan: a replay closes each month up to its emission, then evaluates the alerts
+and publishes once, after the last month that closed. The jobs are the Definitions' own, run on the
 instance of DAGSTER_HOME when it is set.
 """
 
@@ -18,7 +18,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.defs.close.emission import closed_months
-from dagster_project.defs.close.plan import INGEST_JOB, close_plan, publication_request
+from dagster_project.defs.close.plan import INGEST_JOB, alerts_request, close_plan, publication_request
 from dagster_project.defs.partitions import FIRST_LANDING_DATE, month_start, next_month
 from dagster_project.defs.warehouse.failing_rows import ALL_ROWS, FIRST_ROWS
 from dagster_project.defs.settings import PipelineSettings
@@ -135,6 +135,7 @@ def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayRepor
             # Nothing to close: rebuild the marts as of the latest close (after a
             # deleted warehouse, say); the emission sees the month closed and adds nothing.
             close(defs, inst, settings, closed[-1], report)
+            launch(defs, inst, alerts_request(closed[-1], after_run=f"refresh-{closed[-1]:%Y-%m}"))
             report.refreshed_month = f"{closed[-1]:%Y-%m}"
         return report
     closed_now: list[date] = []
@@ -149,6 +150,8 @@ def replay(defs: dg.Definitions, through: str, on_progress=print) -> ReplayRepor
         on_progress(f"closed {month:%Y-%m}")
     report.closed_months = [f"{month:%Y-%m}" for month in closed_now]
     if closed_now:
+        # Alerts first: the dates that waited for these closes fire, and the analytics file shows them.
+        launch(defs, inst, alerts_request(closed_now[-1], after_run=f"replay-{closed_now[-1]:%Y-%m}"))
         launch(defs, inst, publication_request(closed_now[-1]))
         on_progress(f"published {closed_now[-1]:%Y-%m}: reporting marts, statements, analytics file, Stripe")
     if failure:

@@ -97,7 +97,7 @@ def test_every_dbt_unit_test_passes(tmp_path):
         assert result.returncode == 0, result.stdout[-3000:]
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     statuses = {r["unique_id"]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
-    assert len(statuses) == 14
+    assert len(statuses) == 15
     assert set(statuses.values()) == {"pass"}, statuses
 
 

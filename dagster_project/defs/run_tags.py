@@ -15,7 +15,7 @@ LANDING_DATE_TAG = "partner_billing/landing_date"
 
 
 def close_tags(month: date, kind: str) -> dict[str, str]:
-    """`kind`: ingest (what the close needs read first), close, emit, publish, or export (one statement)."""
+    """`kind`: ingest (what the close needs read first), close, emit, publish, alerts, or export (one statement)."""
     return {CLOSE_MONTH_TAG: f"{month:%Y-%m}", RUN_KIND_TAG: kind}
 
 

@@ -2,7 +2,8 @@
 
 dbt evaluates the rules (alert_dbt_models); alert_events appends what fired to
 the ledger; alert_deliveries posts (or writes to the outbox) every event not
-delivered yet. They run after every ingest and after every close.
+delivered yet. They run in every ingest run and, as alerts_job, after every
+close.
 """
 
 from pathlib import Path
@@ -95,7 +96,7 @@ EVERY_EVENT_DELIVERED = dg.AssetCheckSpec(
     specs=[dg.AssetSpec(ALERT_DELIVERIES, deps=[FIRED_ALERTS], group_name=ALERTS_GROUP,
                         description="Every fired alert posted to its webhook (ALERT_MODE=live) or its exact request "
                                     "written to the outbox (outbox, the default), once per mode; the outcomes are "
-                                    "the ledger's alert_deliveries.")],
+                                    "the ledger's alert_deliveries. For finance and the partners' operators.")],
     check_specs=[EVERY_EVENT_DELIVERED],
     pool=DUCKDB_POOL,
 )
@@ -128,6 +129,13 @@ def alert_deliveries(context: dg.AssetExecutionContext, settings: PipelineSettin
 # dagster-dbt turns the dbt tag `alerts` into this asset tag.
 ALERTS = dg.AssetSelection.tag("alerts", "") | dg.AssetSelection.groups(ALERTS_GROUP)
 
+alerts_job = dg.define_asset_job(
+    "alerts_job", selection=ALERTS,
+    description="Evaluate the alert rules at every landing date, fire what crossed its threshold, deliver every "
+                "event not yet delivered (also part of ingest_job; launched after each close by alerts_after_close).",
+)
+
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[alert_events, alert_deliveries], resources={"alerts": AlertSettings.from_env()})
+    return dg.Definitions(assets=[alert_events, alert_deliveries], jobs=[alerts_job],
+                          resources={"alerts": AlertSettings.from_env()})

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.defs.alerts.definitions import ALERTS
+from dagster_project.defs.alerts.definitions import alerts_job
 from dagster_project.defs.close.emission import emit_close
 from dagster_project.defs.close.review import (
     adjustments_markdown,
@@ -14,7 +14,7 @@ from dagster_project.defs.close.review import (
     rejected_credit_notes_markdown,
     totals_table,
 )
-from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, close_plan
+from dagster_project.defs.close.plan import CLOSE_JOB, EMIT_JOB, PUBLISH_JOB, alerts_request, close_plan
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG
 from dagster_project.defs.ingest.definitions import account_files, ingest_job
 from dagster_project.defs.partitions import service_months
@@ -73,10 +73,11 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
 
 
 # A close in two parts: what closes the month (account files as they are at
-# the close, checks, then the emission), and what publishes it (alerts, which
-# read the closes; reporting marts, partner statements, analytics, Stripe).
+# the close, checks, then the emission), and what publishes it (reporting
+# marts, partner statements, analytics, Stripe). Alerts, which read the closes,
+# run after a close in a run of their own (alerts_job).
 EMISSION = dg.AssetSelection.assets(account_files, close_dbt_models, monthly_close)
-PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe") | ALERTS
+PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe")
 
 close_job = dg.define_asset_job(
     CLOSE_JOB,
@@ -128,10 +129,23 @@ def close_when_ingested(context: dg.RunStatusSensorContext, settings: PipelineSe
     return close_plan(settings, date.fromisoformat(f"{tag}-01"))[0]
 
 
+@dg.run_status_sensor(
+    run_status=dg.DagsterRunStatus.SUCCESS,
+    monitored_jobs=[close_job, close_publish_job],
+    request_job=alerts_job,
+    description="After a close or its publication succeeds, evaluates the alert rules again: the landing dates "
+                "that waited for that close's credit balances fire now. Once per run, by run key.",
+)
+def alerts_after_close(context: dg.RunStatusSensorContext):
+    month = date.fromisoformat(f"{context.dagster_run.tags[CLOSE_MONTH_TAG]}-01") \
+        if CLOSE_MONTH_TAG in context.dagster_run.tags else None
+    return alerts_request(month, after_run=context.dagster_run.run_id)
+
+
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[monthly_close],
         jobs=[close_job, close_emit_job, close_publish_job],
         schedules=[monthly_close_schedule],
-        sensors=[close_when_ingested],
+        sensors=[close_when_ingested, alerts_after_close],
     )

@@ -28,6 +28,7 @@ INGEST_JOB = "ingest_job"
 CLOSE_JOB = "close_job"
 EMIT_JOB = "close_emit_job"
 PUBLISH_JOB = "close_publish_job"
+ALERTS_JOB = "alerts_job"
 
 
 
@@ -51,6 +52,15 @@ def publication_request(month: date) -> dg.RunRequest:
         job_name=PUBLISH_JOB,
         partition_key=month.isoformat(),
         tags=close_tags(month, "publish"),
+    )
+
+
+def alerts_request(month: date | None, after_run: str) -> dg.RunRequest:
+    """Alert evaluation and delivery after a close (or its publication) of `month`, once per run it follows."""
+    return dg.RunRequest(
+        run_key=f"alerts-after-{after_run}",
+        job_name=ALERTS_JOB,
+        tags=close_tags(month, "alerts") if month else {},
     )
 
 

@@ -15,6 +15,7 @@ from datetime import date
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from dagster_project.defs.alerts.definitions import ALERT_DELIVERIES, FIRED_ALERTS
 from dagster_project.defs.partitions import next_month, service_months
 from dagster_project.defs.ingest.readiness import require_ingested
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
@@ -190,16 +191,22 @@ def reporting_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource,
     yield from _build(context, dbt, settings, context.partition_key)
 
 
-def ledger_table_specs() -> list[dg.AssetSpec]:
-    """The ledger's tables, which dbt reads as sources: the close's emission appends to them.
+# The ledger tables not written by the close's emission, and their writer.
+LEDGER_WRITERS = {"alert_events": FIRED_ALERTS, "alert_deliveries": ALERT_DELIVERIES}
 
-    They have no upstream edge to the close asset, which reads them itself
-    (what earlier closes emitted) before it appends: the edge would be a cycle.
+
+def ledger_table_specs() -> list[dg.AssetSpec]:
+    """The ledger's tables, which dbt reads as sources: the close's emission appends to them (the alert
+    assets to theirs).
+
+    They have no upstream edge to their writer, which reads them itself (what
+    earlier runs appended) before it appends: the edge would be a cycle.
     """
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return [
         translator.get_asset_spec(manifest, unique_id, dbt_project).replace_attributes(
-            description=f"{source['description']} Appended to by close/monthly_close; never rebuilt. "
+            description=f"{source['description']} Appended to by "
+                        f"{LEDGER_WRITERS.get(source['name'], LEDGER_EMISSION).to_user_string()}; never rebuilt. "
                         f"{AUDIENCE['ledger']}")
         for unique_id, source in sorted(manifest["sources"].items()) if source["source_name"] == "ledger"
     ]

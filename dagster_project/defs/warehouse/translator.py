@@ -1,7 +1,7 @@
 """How dbt nodes appear in Dagster: keys that read well, groups by layer, and
 the lineage edges dbt cannot see (landing sources are the ingest assets; the
-post-close marts come after the ledger emission, the alert events mart after
-the deliveries, and alert evaluation after a close it reads)."""
+post-close marts come after the ledger emission, and alert evaluation after a
+close it reads)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,6 @@ from typing import Any
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings
-
-from dagster_project.defs.alerts.definitions import ALERT_DELIVERIES
 
 _REF = re.compile(r"ref\('([^']+)'\)")
 
@@ -101,8 +99,6 @@ class PartnerBillingTranslator(DagsterDbtTranslator):
         tags = node.get("tags", [])
         if "post_close" in tags:
             spec = spec.merge_attributes(deps=[LEDGER_EMISSION])
-        if node.get("name") == "fct_alert_events":
-            spec = spec.merge_attributes(deps=[ALERT_DELIVERIES])
         reads_ledger = any(parent.startswith("model.partner_billing.stg_ledger__")
                            for parent in node.get("depends_on", {}).get("nodes", []))
         if "alerts" in tags and reads_ledger:
