@@ -12,7 +12,7 @@ import duckdb
 import pytest
 
 from dagster_project.cli import main
-from dagster_project.defs.close.definitions import close_when_ingested, monthly_close_schedule
+from dagster_project.defs.close.definitions import alerts_after_close, close_when_ingested, monthly_close_schedule
 from dagster_project.defs.close.plan import close_plan
 from dagster_project.defs.run_tags import CLOSE_MONTH_TAG, RUN_KIND_TAG
 from dagster_project.defs.partitions import next_month
@@ -112,6 +112,18 @@ def test_the_sensor_ignores_an_ingest_that_is_not_for_a_close(tmp_path):
     instance = dg.DagsterInstance.ephemeral()
     run = instance.create_run_for_job(dg.GraphDefinition(name="g", node_defs=[]).to_job(name="ingest_job"))
     assert isinstance(_sensor_request(instance, run, settings_in(tmp_path)), dg.SkipReason)
+
+
+def test_after_a_close_the_alerts_are_evaluated_once_by_run_key():
+    instance = dg.DagsterInstance.ephemeral()
+    run = instance.create_run_for_job(dg.GraphDefinition(name="g", node_defs=[]).to_job(name="close_job"),
+                                      tags={CLOSE_MONTH_TAG: "2025-02"})
+    context = dg.build_run_status_sensor_context(
+        sensor_name=alerts_after_close.name, dagster_instance=instance, dagster_run=run,
+        dagster_event=dg.DagsterEvent(event_type_value="PIPELINE_SUCCESS", job_name=run.job_name))
+    request = alerts_after_close(context)
+    assert (request.job_name, request.run_key) == ("alerts_job", f"alerts-after-{run.run_id}")
+    assert request.tags[CLOSE_MONTH_TAG] == "2025-02"
 
 
 @pytest.fixture(scope="module")
