@@ -60,7 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write one partner statement of a closed month")
     export.add_argument("--billing-account", required=True)
     export.add_argument("--period", required=True, help="YYYY-MM")
-    export.add_argument("--out", help="file to write instead of $EXPORTS_DIR/YYYY-MM/<id>.csv")
+    export.add_argument("--out", help="file to write instead of $EXPORTS_DIR/YYYY-MM/<id>.csv (its PDF beside it)")
     for flag in ("warehouse", "exports"):
         export.add_argument(f"--{flag}")
     return parser

@@ -1,11 +1,12 @@
-"""Partner usage statements: one CSV per partner billing owner and closed month.
+"""Partner usage statements: one CSV per partner billing owner and closed month, and its PDF beside it.
 
 Reads only `marts.fct_statement_rows` (emitted rows). Every amount is already
 computed in dbt in minor units; this module only formats (SPEC §6): plain
 decimals without trailing zeros, amounts with exactly the currency's minor
 digits, upper-case currency, RFC 4180 with CRLF and quotes only where needed,
-a leading ' before formula-like text. Files appear atomically (temporary file
-renamed) and the same rows always give the same bytes.
+a leading ' before formula-like text. Beside each CSV, the readable PDF of
+exports/statement_pdf.py. Files appear atomically (temporary file renamed)
+and the same rows always give the same bytes.
 """
 
 from __future__ import annotations
@@ -13,14 +14,19 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 import duckdb
 import polars as pl
+
+from exports.formatting import minor_units, plain_decimal
+from exports.statement_pdf import render_statement
 
 COLUMNS = (
     "period", "billing_account_id", "partner_id", "partner_name", "tenant_id", "tenant_name",
@@ -57,21 +63,7 @@ class ExportedFile:
     rows: int
     currency: str
     wholesale_total_minor: int
-
-
-def plain_decimal(value: Decimal | None) -> str:
-    """A decimal as plain digits without trailing zeros: 8.4000 -> 8.4, 550.000000 -> 550; empty for none."""
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return "0" if text in ("-0", "") else text
-
-
-def minor_units(amount_minor: int | None, exponent: int) -> str:
-    """An amount in minor units with exactly the currency's minor digits: 462000, 2 -> 4620.00; empty for none."""
-    if amount_minor is None:
-        return ""
-    return format(Decimal(amount_minor).scaleb(-exponent), f".{exponent}f")
+    pdf_seconds: float
 
 
 def safe_text(value: str | None) -> str:
@@ -149,12 +141,13 @@ def _format_row(row: StatementRow) -> dict[str, str]:
     return {c: v or None for c, v in formatted.items()}
 
 
-def _write_atomically(path: Path, frame: pl.DataFrame) -> None:
+def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
+    """The file appears whole or not at all: written to a temporary name beside it, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
-            frame.write_csv(handle, line_terminator="\r\n", quote_style="necessary")
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -169,8 +162,9 @@ def write_statements(
     period: date,
     billing_account_id: str | None = None,
     out: Path | None = None,
+    platform_name: str = "",
 ) -> list[ExportedFile]:
-    """Write the statements of one invoice period (all partner owners, or one)."""
+    """Write the statements of one invoice period (all partner owners, or one): each CSV and its PDF."""
     account_filter = "and billing_account_id = $account" if billing_account_id else ""
     params: dict = {"period": period}
     if billing_account_id:
@@ -185,14 +179,19 @@ def write_statements(
     for account, account_rows in by_account.items():
         path = out if out is not None else export_path(exports_dir, period, account)
         frame = pl.DataFrame([_format_row(r) for r in account_rows], schema={c: pl.String for c in COLUMNS})
-        _write_atomically(path, frame)
+        _write_atomically(path, lambda handle: frame.write_csv(handle, line_terminator="\r\n",
+                                                                quote_style="necessary"))
+        started = time.perf_counter()
+        pdf = render_statement(con, account_rows, period, platform_name)
+        _write_atomically(path.with_suffix(".pdf"), lambda handle: handle.write(pdf))
         written.append(ExportedFile(account, path, len(account_rows), account_rows[0].currency,
-                                    sum(r.wholesale_amount_minor for r in account_rows)))
+                                    sum(r.wholesale_amount_minor for r in account_rows),
+                                    time.perf_counter() - started))
     return written
 
 
 def periods_missing_statements(con: duckdb.DuckDBPyConnection, exports_dir: Path, through: date) -> list[date]:
-    """Closed invoice periods up to `through` with a partner owner whose statement file is not there.
+    """Closed invoice periods up to `through` with a partner owner whose statement CSV or PDF is not there.
 
     Statement rows are emitted and never change, so a file that is there is
     current; one that is not (a run killed before it, an export folder that
@@ -202,4 +201,9 @@ def periods_missing_statements(con: duckdb.DuckDBPyConnection, exports_dir: Path
         "select distinct invoice_period, billing_account_id from marts.fct_statement_rows where invoice_period <= ?",
         [through],
     ).fetchall()
-    return sorted({period for period, account in owners if not export_path(exports_dir, period, account).exists()})
+    return sorted({period for period, account in owners
+                   if not all(p.exists() for p in _both(export_path(exports_dir, period, account)))})
+
+
+def _both(csv_path: Path) -> tuple[Path, Path]:
+    return csv_path, csv_path.with_suffix(".pdf")

@@ -243,3 +243,17 @@ def test_a_rerun_records_no_credit_twice_and_its_summary_lists_the_refused_trans
     assert _query(root / "l.duckdb", "select count(*) from credit_purchases where purchase_id = 'r-ps/2025-02'") == [(1,)]
     assert "credit transfers: 3 processed, 2 applied, 1 rejected" in summary
     assert "  rejected credit transfer t-big: insufficient_balance (close 2025-02)" in summary
+
+
+def test_the_partner_pdf_shows_the_balance_the_blocks_with_expiry_and_the_transfers_of_the_month(credited):
+    from pypdf import PdfReader
+
+    root, _ = credited
+    text = "\n".join(p.extract_text() for p in PdfReader(str(root / "exports/2025-01/PS.pdf")).pages)
+    credit = text[text.index("Prepaid credit"):]
+    # PS after January's close: 1000.00 bought, 2500.00 in from PM, 3060.00 drawn, 440.00 left in p-ps.
+    for expected in ("Purchased 1000.00", "Transferred in 2500.00", "Drawn 3060.00", "Closing 440.00",
+                     "p-ps 2025-01-12 2026-01-12 1000.00 440.00", "2025-01-15 t-down/p-old transfer in 2500.00"):
+        assert expected in credit, expected
+    # t-down/p-old is spent: no longer a block holding credit.
+    assert "t-down/p-old 2025-01-15" not in credit

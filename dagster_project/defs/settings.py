@@ -49,6 +49,8 @@ SETTINGS = (
     Setting("ALERT_MODE", "outbox", "outbox (no network: the exact webhook requests go to a table) or live."),
     Setting("ALERT_WEBHOOK_SECRET", "", "Signs live webhooks (HMAC-SHA256); read when sending, never stored or logged."),
     Setting("ALERT_WEBHOOK_HOSTS", "", "Comma-separated host names live alerts may be posted to; no other is called."),
+    Setting("PLATFORM_NAME", "Partner Billing Platform", "The platform's name: never printed on a partner's "
+            "white-label statement (a statement naming it is refused)."),
     Setting("DUCKDB_MEMORY_LIMIT", "5GB", "DuckDB memory limit of ingest and dbt."),
     Setting("DUCKDB_THREADS", "2", "DuckDB threads of ingest and dbt."),
 )
@@ -77,6 +79,7 @@ class PipelineSettings(dg.ConfigurableResource):
     billing_start: str = DEFAULTS["BILLING_START"]
     duckdb_memory_limit: str = DEFAULTS["DUCKDB_MEMORY_LIMIT"]
     duckdb_threads: int = int(DEFAULTS["DUCKDB_THREADS"])
+    platform_name: str = DEFAULTS["PLATFORM_NAME"]
 
     @classmethod
     def from_env(cls) -> PipelineSettings:
@@ -93,6 +96,7 @@ class PipelineSettings(dg.ConfigurableResource):
             billing_start=env("BILLING_START"),
             duckdb_memory_limit=env("DUCKDB_MEMORY_LIMIT"),
             duckdb_threads=int(env("DUCKDB_THREADS")),
+            platform_name=env("PLATFORM_NAME"),
         )
 
     @property

@@ -30,8 +30,9 @@ PARTNER_INVOICE_TOTALS_SQL = """
 
 @dg.multi_asset(
     specs=[dg.AssetSpec(PARTNER_STATEMENTS, deps=[STATEMENT_ROWS], group_name="exports",
-                        description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines. "
-                        "For each partner's billing system, to re-bill its own customers.")],
+                        description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines, "
+                        "and beside it the white-label PDF its finance people read (pdf_seconds: the time "
+                        "they took). For each partner's billing system, to re-bill its own customers.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
@@ -46,7 +47,8 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
     exports_dir = Path(settings.exports_dir)
     with settings.warehouse(read_only=True) as con:
         periods = sorted({month, *periods_missing_statements(con, exports_dir, month)})
-        files = [f for period in periods for f in write_statements(con, exports_dir, period)]
+        files = [f for period in periods
+                 for f in write_statements(con, exports_dir, period, platform_name=settings.platform_name)]
         invoiced = dict(con.execute(PARTNER_INVOICE_TOTALS_SQL, [periods]).fetchall())
         exponents = dict(con.execute("select currency, minor_unit_exponent from seeds.currencies").fetchall())
     written: dict[str, int] = {}
@@ -56,6 +58,8 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
                       for c in sorted(set(written) | set(invoiced))]
     return dg.MaterializeResult(metadata={
         "files": len(files),
+        "pdfs": len(files),
+        "pdf_seconds": round(sum(f.pdf_seconds for f in files), 2),
         "rows": sum(f.rows for f in files),
         "months": ", ".join(f"{p:%Y-%m}" for p in periods),
         "folders": dg.MetadataValue.json([str(Path(settings.exports_dir) / f"{p:%Y-%m}") for p in periods]),
@@ -121,10 +125,10 @@ def export_statement(context: dg.OpExecutionContext, config: ExportStatementConf
     period = date.fromisoformat(f"{config.period}-01")
     with settings.warehouse(read_only=True) as con:
         files = write_statements(con, Path(settings.exports_dir), period, config.billing_account,
-                                 Path(config.out) if config.out else None)
+                                 Path(config.out) if config.out else None, platform_name=settings.platform_name)
     if not files:
         raise dg.Failure(f"no statement rows for {config.billing_account} in {config.period}")
-    context.log.info(f"wrote {files[0].path} ({files[0].rows} rows)")
+    context.log.info(f"wrote {files[0].path} ({files[0].rows} rows) and {files[0].path.with_suffix('.pdf')}")
 
 
 @dg.job(description="Write one partner statement on demand (partner-billing export).")
