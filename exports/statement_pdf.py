@@ -249,8 +249,11 @@ def render_statement(con: duckdb.DuckDBPyConnection, rows: Sequence, period: dat
     """
     data, history, forecast = statement_data(con, rows, period)
     amounts = Amounts(rows[0].minor_unit_exponent)
-    inputs = {"data": json.dumps(data, ensure_ascii=False), "usage": _usage_chart(history),
-              "margin": _margin_chart(history, amounts)}
+    inputs = {"data": json.dumps(data, ensure_ascii=False)}
+    # A chart of nothing has no size: an account without usage in the twelve months gets none.
+    if history:
+        inputs["usage"] = _usage_chart(history)
+        inputs["margin"] = _margin_chart(history, amounts)
     if forecast:
         inputs["forecast"] = _forecast_chart(forecast)
     named = [name for name, text in inputs.items() if platform_name and platform_name.lower() in text.lower()]

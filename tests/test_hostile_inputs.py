@@ -91,7 +91,8 @@ def test_a_quote_in_every_path_bills_exactly_what_the_scenario_bills(tmp_path):
     assert _ledger(root, "select count(*), sum(amount_minor) from invoice_lines") == [
         (30, 462000 + 365 + 7 + 29 + 9100 + 150 + 321 + 235 + 12 + 258000 - 52 - 1 - 4 + 10200
          + 9180 + 765 + 5 + 4080 + 5920 + 13 + 1987 + 8160 - 5920 + 2754 + 2246 + 2000 - 100 - 265 - 35 - 920)]
-    assert sorted(p.name for p in (root / "exports" / "2025-01").iterdir()) == ["PA.csv", "PC.csv", "PD.csv", "PE.csv"]
+    assert sorted(p.name for p in (root / "exports" / "2025-01").iterdir()) == [
+        "PA.csv", "PA.pdf", "PC.csv", "PC.pdf", "PD.csv", "PD.pdf", "PE.csv", "PE.pdf"]
 
 
 def test_a_file_added_to_an_ingested_date_is_billed_and_deleted_again_is_taken_back(tmp_path):

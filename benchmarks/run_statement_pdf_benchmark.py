@@ -1,0 +1,72 @@
+"""Time the partner PDFs of each month of the default sample.
+
+    .venv/bin/python benchmarks/run_statement_pdf_benchmark.py [--root benchmarks/data/pdf]
+
+Writes the default sample (2025-01 … 2025-12) and replays it with `partner-billing run` unless the root
+already holds a replayed warehouse, then writes every month's statements (CSV and PDF) again into a scratch
+folder, timing each month and what the PDFs took. Results go to benchmarks/pdf-results-<timestamp>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from exports.statements import write_statements
+
+REPO = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def replayed_warehouse(root: Path) -> Path:
+    warehouse = root / "warehouse.duckdb"
+    if warehouse.exists():
+        return warehouse
+    landing = root / "landing"
+    subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(landing), "--start", "2025-01"],
+                   check=True, capture_output=True)
+    env = {**os.environ, "BILLING_START": "2025-01", "LANDING_DIR": str(landing), "WAREHOUSE_PATH": str(warehouse),
+           "LEDGER_PATH": str(root / "ledger.duckdb"), "ANALYTICS_PATH": str(root / "analytics.duckdb"),
+           "EXPORTS_DIR": str(root / "exports")}
+    started = time.perf_counter()
+    subprocess.run([str(BIN / "partner-billing"), "run", "--through", "2025-12"], env=env, check=True,
+                   capture_output=True, cwd=REPO)
+    print(f"replayed the sample in {time.perf_counter() - started:.1f} s")
+    return warehouse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--root", default=str(REPO / "benchmarks" / "data" / "pdf"))
+    root = Path(parser.parse_args().root).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    warehouse = replayed_warehouse(root)
+    months = []
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        for month in range(1, 13):
+            period = date(2025, month, 1)
+            started = time.perf_counter()
+            files = write_statements(con, root / "scratch", period)
+            months.append({"period": f"{period:%Y-%m}", "statements": len(files),
+                           "seconds": round(time.perf_counter() - started, 2),
+                           "pdf_seconds": round(sum(f.pdf_seconds for f in files), 2)})
+            print(f"{period:%Y-%m}: {len(files)} statements in {months[-1]['seconds']} s "
+                  f"(PDFs {months[-1]['pdf_seconds']} s)")
+    result = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "months": months,
+              "slowest_month_seconds": max(m["seconds"] for m in months),
+              "year_pdf_seconds": round(sum(m["pdf_seconds"] for m in months), 2)}
+    out = REPO / "benchmarks" / f"pdf-results-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"slowest month {result['slowest_month_seconds']} s; a year's PDFs {result['year_pdf_seconds']} s -> {out}")
+
+
+if __name__ == "__main__":
+    main()
