@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import shutil
 
@@ -46,7 +48,7 @@ def _run_ids(root):
 
 @pytest.fixture(scope="module")
 def alerted(tmp_path_factory):
-    """January closed, then February landed and closed; the events after each run."""
+    """January closed, then February landed and closed; the events after January, and February's summary."""
     root = tmp_path_factory.mktemp("alert_scenario")
     write_alert_scenario(root / "landing")
     with pytest.MonkeyPatch.context() as mp:
@@ -55,43 +57,45 @@ def alerted(tmp_path_factory):
         assert main(["run", "--through", "2025-01", *FILES]) == 0
         after_january = _run_ids(root)
         land_february(root / "landing")
-        assert main(["run", "--through", "2025-02", *FILES]) == 0
-        yield root, after_january, mp
+        summary = io.StringIO()
+        with contextlib.redirect_stdout(summary):
+            assert main(["run", "--through", "2025-02", *FILES]) == 0
+        yield root, after_january, mp, summary.getvalue()
 
 
 def test_each_measure_fires_on_the_first_landing_date_it_reaches_its_threshold(alerted):
-    root, _, _ = alerted
+    root, *_ = alerted
     assert _events(root) == sorted(JANUARY + FEBRUARY)
 
 
 def test_a_value_exactly_at_the_threshold_fires_and_one_just_below_never_does(alerted):
-    root, _, _ = alerted
+    root, *_ = alerted
     fired = {event_id.split(":")[0] for event_id, *_ in _events(root)}
     assert {"u-at", "s-td"} <= fired
     assert "u-below" not in fired
 
 
 def test_late_usage_landing_after_the_month_changes_nothing_of_that_month(alerted):
-    root, after_january, _ = alerted
+    root, after_january, *_ = alerted
     january = [row for row in _run_ids(root) if row[0].endswith("2025-01")]
     assert january == after_january
 
 
 def test_a_new_month_fires_each_rule_again_once(alerted):
-    root, _, _ = alerted
+    root, *_ = alerted
     counts = _query(root / "l.duckdb", "select alert_id, count(*), count(distinct month) from alert_events "
                                        "group by 1 order by 1")
     assert counts == [("c-pa", 2, 2), ("s-pa", 2, 2), ("s-td", 1, 1), ("u-at", 2, 2)]
 
 
 def test_a_rule_that_cannot_be_used_is_reported_and_never_evaluated(alerted):
-    root, _, _ = alerted
+    root, *_ = alerted
     assert _query(root / "w.duckdb", "select alert_id, problem from intermediate.int_alert_rules "
                                      "where problem is not null") == [("bad-metric", "unknown metric page_views")]
 
 
 def test_outbox_mode_writes_each_request_once_and_the_analytics_file_shows_the_delivery_state(alerted):
-    root, _, _ = alerted
+    root, *_ = alerted
     outbox = _query(root / "l.duckdb", "select event_id, url, headers, body from alert_outbox order by event_id")
     assert [row[0] for row in outbox] == ["c-pa:2025-01", "c-pa:2025-02", "s-pa:2025-01", "s-pa:2025-02",
                                           "u-at:2025-01", "u-at:2025-02"]
@@ -111,11 +115,8 @@ def test_outbox_mode_writes_each_request_once_and_the_analytics_file_shows_the_d
     ]
 
 
-def test_the_run_summary_lists_the_alerts_fired_and_their_delivery(alerted, capsys):
-    root, _, mp = alerted
-    mp.chdir(root)
-    assert main(["run", "--through", "2025-02", *FILES]) == 0
-    out = capsys.readouterr().out
+def test_the_run_summary_lists_the_alerts_fired_and_their_delivery(alerted):
+    *_, out = alerted
     assert "alerts: 7 fired, 6 delivered, 0 failed" in out
     assert "  alert u-at:2025-01 fired on 2025-01-10: usage api_calls 1000000 >= 1000000; delivered (outbox)" in out
     assert "  alert c-pa:2025-02 fired on 2025-02-05: credit_balance 7756 <= 8000; delivered (outbox)" in out
@@ -123,7 +124,7 @@ def test_the_run_summary_lists_the_alerts_fired_and_their_delivery(alerted, caps
 
 
 def test_nothing_fires_again_when_the_warehouse_is_rebuilt_and_everything_re_ingested(alerted):
-    root, _, mp = alerted
+    root, _, mp, _ = alerted
     before = _run_ids(root)
     mp.chdir(root)
     (root / "w.duckdb").unlink()
