@@ -7,7 +7,7 @@ amount of the CSV reads the same in the PDF. Nothing names the platform: the
 partner's name is the author, the document has no date, and the fonts are the
 ones the typst package embeds (system fonts are ignored), so the same rows
 give the same bytes on any machine. Charts are Vega-Lite specs rendered to SVG
-by vl-convert; their numbers are display values, never read back.
+by vl-convert from exact decimal text, which Vega parses to draw them.
 """
 
 from __future__ import annotations
@@ -59,6 +59,12 @@ def _month_key(day: date) -> str:
     return f"{day:%Y-%m}"
 
 
+def _chart_data(values: list[dict], numbers: tuple[str, ...]) -> alt.Data:
+    """Inline chart data with its numbers as exact decimal text, which Vega parses for drawing only:
+    no amount or quantity passes through binary floating point here."""
+    return alt.Data(values=values, format=alt.DataFormat(parse={name: "number" for name in numbers}))
+
+
 def _chart_svg(chart: alt.TopLevelMixin) -> str:
     # The specs are built here from known fields; validating each against the schema would double the cost.
     return vl_convert.vegalite_to_svg(chart.to_dict(validate=False))
@@ -66,31 +72,32 @@ def _chart_svg(chart: alt.TopLevelMixin) -> str:
 
 def _usage_chart(history: list[dict]) -> str:
     values = [{"month": _month_key(h["invoice_period"]), "metric": f"{h['metric']} ({h['unit']})",
-               "quantity": float(h["quantity"])} for h in history]
-    base = alt.Chart(alt.Data(values=values)).mark_line(point=True).encode(
+               "quantity": plain_decimal(h["quantity"])} for h in history]
+    base = alt.Chart(_chart_data(values, ("quantity",))).mark_line(point=True).encode(
         x=alt.X("month:O", title=None), y=alt.Y("quantity:Q", title=None))
     return _chart_svg(base.properties(width=150, height=90).facet(facet=alt.Facet("metric:N", title=None), columns=4)
                       .resolve_scale(y="independent").properties(title="Billable quantity per metric"))
 
 
 def _margin_chart(history: list[dict], amounts: Amounts) -> str:
-    by_month: dict[str, dict[str, float]] = {}
+    by_month: dict[str, dict[str, int]] = {}
     for h in history:
-        month = by_month.setdefault(_month_key(h["invoice_period"]), {"wholesale": 0.0, "retail": 0.0})
-        month["wholesale"] += float(amounts.money(h["wholesale_minor"]))
-        month["retail"] += float(amounts.money(h["retail_minor"] or 0))
-    values = [{"month": m, "amount": v, "series": s} for m, totals in sorted(by_month.items())
+        month = by_month.setdefault(_month_key(h["invoice_period"]), {"wholesale": 0, "retail": 0})
+        month["wholesale"] += h["wholesale_minor"]
+        month["retail"] += h["retail_minor"] or 0
+    values = [{"month": m, "amount": amounts.money(v), "series": s} for m, totals in sorted(by_month.items())
               for s, v in totals.items()]
-    chart = alt.Chart(alt.Data(values=values)).mark_line(point=True).encode(
+    chart = alt.Chart(_chart_data(values, ("amount",))).mark_line(point=True).encode(
         x=alt.X("month:O", title=None), y=alt.Y("amount:Q", title=None),
         color=alt.Color("series:N", title=None, sort=["wholesale", "retail"]))
     return _chart_svg(chart.properties(width=560, height=140, title="Wholesale against retail (the gap is the margin)"))
 
 
 def _forecast_chart(forecast: list[dict]) -> str:
-    values = [{"month": _month_key(f["forecast_month"]), "metric": f["metric"], "forecast": float(f["quantity_forecast"]),
-               "low": float(f["quantity_lower"]), "high": float(f["quantity_upper"])} for f in forecast]
-    base = alt.Chart(alt.Data(values=values))
+    values = [{"month": _month_key(f["forecast_month"]), "metric": f["metric"],
+               "forecast": plain_decimal(f["quantity_forecast"]), "low": plain_decimal(f["quantity_lower"]),
+               "high": plain_decimal(f["quantity_upper"])} for f in forecast]
+    base = alt.Chart(_chart_data(values, ("forecast", "low", "high")))
     band = base.mark_area(opacity=0.25).encode(x=alt.X("month:O", title=None), y=alt.Y("low:Q", title=None),
                                                y2="high:Q")
     line = base.mark_line(point=True).encode(x="month:O", y="forecast:Q")

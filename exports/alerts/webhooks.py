@@ -31,7 +31,7 @@ import httpx
 from dagster_project.ledger_tables import ALERT_DELIVERIES, ALERT_OUTBOX
 
 SIGNATURE_HEADER = "Partner-Billing-Signature"
-RETRY_AFTER_CAP_SECONDS = 60.0
+RETRY_AFTER_CAP_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def _retry_delay(response: httpx.Response | None, attempt: int, backoff_seconds:
     if response is not None:
         retry_after = response.headers.get("Retry-After", "")
         if retry_after.strip().isdigit():
-            return min(float(retry_after), RETRY_AFTER_CAP_SECONDS)
+            return min(int(retry_after), RETRY_AFTER_CAP_SECONDS)
     return backoff_seconds * (2 ** (attempt - 1)) * (0.5 + random.random())
 
 
