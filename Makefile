@@ -10,7 +10,7 @@ SAMPLE_START ?= 2025-01
 SAMPLE_THROUGH ?= 2025-12
 LANDING_DIR ?= data/landing
 
-.PHONY: install manifest run test test-browser dev docs sample clean lock
+.PHONY: install manifest run test test-browser test-forecast dev docs sample clean lock
 
 install: $(STAMP)
 
@@ -38,7 +38,11 @@ run: manifest sample
 	BILLING_START=$${BILLING_START:-$(SAMPLE_START)} $(BIN)/partner-billing run --through $(SAMPLE_THROUGH) --landing $(LANDING_DIR)
 
 test: manifest
-	$(BIN)/pytest -q -m "not browser" -n 2 --dist loadfile
+	$(BIN)/pytest -q -m "not browser and not forecast" -n 2 --dist loadfile
+
+# Four samples generated and replayed (several minutes each), their forecast backtests held to the targets.
+test-forecast: manifest
+	$(BIN)/pytest -q -m forecast -n 2
 
 # Headless Chromium against a dagster dev the test starts: needs Debian's chromium (.ci/run installs it).
 test-browser: manifest

@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from dagster_project.defs import alerts, close, exports, ingest, stripe, warehouse
+from dagster_project.defs import alerts, close, exports, forecast, ingest, stripe, warehouse
 from dagster_project.defs.settings import PipelineSettings
 
 
@@ -12,6 +12,7 @@ def build_definitions() -> dg.Definitions:
         ingest.defs(),
         warehouse.defs(),
         close.defs(),
+        forecast.defs(),
         exports.defs(),
         stripe.defs(),
         alerts.defs(),

@@ -106,9 +106,10 @@ def _forecast_chart(forecast: list[dict]) -> str:
                       .resolve_scale(y="independent").properties(title="Forecast with its 90 % interval"))
 
 
-def _estimate(quantity: Decimal) -> str:
-    """A forecast quantity for reading: whole units, as an estimate is no more precise than that."""
-    return plain_decimal(quantity.quantize(Decimal(1)))
+def _estimate(quantity: Decimal | None) -> str:
+    """A forecast quantity for reading: whole units, as an estimate is no more precise than that;
+    a dash for an interval bound that could not be calibrated."""
+    return "—" if quantity is None else plain_decimal(quantity.quantize(Decimal(1)))
 
 
 def _tenant_rows(rows: Sequence, amounts: Amounts) -> list[list[str]]:

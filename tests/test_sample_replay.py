@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from datetime import date
 
 import dagster as dg
 import duckdb
 import pytest
 
 from dagster_project.cli import main
+from dagster_project.defs.forecast.method import METHOD
 from dagster_project.defs.paths import REPO_ROOT
 from tests.conftest import clear_pipeline_environment
 
@@ -49,9 +51,9 @@ def test_the_ranged_ingest_run_plans_each_asset_once_for_its_whole_range(replaye
     assert (min(keys), max(keys), len(keys)) == ("2025-01-01", "2025-09-01", 244)
 
 
-def _q(root, db, sql):
+def _q(root, db, sql, params=None):
     with duckdb.connect(str(root / db), read_only=True) as con:
-        return con.execute(sql).fetchall()
+        return con.execute(sql, params).fetchall()
 
 
 def test_every_statement_file_sums_to_its_invoice_total_commitments_credit_notes_and_credits_included(replayed):
@@ -120,12 +122,24 @@ def test_churn_counts_roll_forward_month_to_month(replayed):
     assert platform[0] == platform[1] == 0 and platform[2] > 0
 
 
-def test_the_forecast_beats_a_naive_last_value_forecast_on_held_back_months(replayed):
-    (method, naive), = _q(replayed, "w.duckdb", """select revenue_wape_method, revenue_wape_naive
-                                                 from marts.fct_forecast_backtest where billing_account_id = '(all)'""")
-    assert method < naive
-    quarters = _q(replayed, "w.duckdb", "select count(distinct forecast_month), count(*) from marts.fct_usage_forecast")[0]
-    assert quarters[0] == 3 and quarters[1] > 0
+def test_the_forecast_covers_every_series_for_three_months_with_its_backtest_beside_both_baselines(replayed):
+    series = _q(replayed, "w.duckdb", """select count(*) from (select distinct billing_account_type, billing_account_id,
+                                          metric, currency from marts.fct_billing_owner_usage_monthly)""")[0][0]
+    months = _q(replayed, "w.duckdb", """select forecast_month, count(*), count(quantity_lower), min(method)
+                                         from marts.fct_usage_forecast group by 1 order by 1""")
+    assert [(str(m), n) for m, n, _, _ in months] == [("2025-09-01", series), ("2025-10-01", series),
+                                                      ("2025-11-01", series)]
+    assert all(bounded == n for _, n, bounded, _ in months)
+    overall = _q(replayed, "w.duckdb", """select method, points, revenue_wape is not null, interval_coverage
+                                          from marts.fct_forecast_backtest where level = 'overall' order by method""")
+    assert [(m, p) for m, p, _, _ in overall] == [("drift", overall[0][1]), (METHOD, overall[0][1]),
+                                                  ("naive_last_value", overall[0][1])]
+    assert overall[0][1] > 0 and all(has_wape for _, _, has_wape, _ in overall)
+    assert overall[1][3] is not None and overall[0][3] is None
+    points = _q(replayed, "w.duckdb", "select count(*), max(forecast_month) from marts.fct_forecast_backtest_points")[0]
+    assert points == (overall[0][1], date(2025, 8, 1))
+    published = _q(replayed, "a.duckdb", "select count(*) from marts.fct_usage_forecast")[0][0]
+    assert published == 3 * series
 
 
 def _latest_metadata(root, key: list[str], partition: str) -> dict:
@@ -164,3 +178,19 @@ def test_the_statements_reconcile_visibly_to_the_partner_invoices(replayed):
         "statements_beside_partner_invoices"].value
     rows = text.splitlines()[2:]
     assert rows and all(row.split(" | ")[3].strip().startswith("0.00 ") for row in rows)
+
+
+def test_the_forecast_shows_next_quarter_per_currency_and_the_backtest_beside_the_baselines(replayed):
+    metadata = _latest_metadata(replayed, ["marts", "fct_usage_forecast"], "2025-08-01")
+    quarter = {row["currency"]: row for row in metadata["next_quarter_revenue_by_currency"].value}
+    expected = _q(replayed, "w.duckdb", """select upper(currency), sum(revenue_forecast_minor), sum(revenue_lower_minor),
+                                           sum(revenue_upper_minor) from marts.fct_usage_forecast group by 1""")
+    assert {c: (r["forecast_minor"], r["lower_minor"], r["upper_minor"]) for c, r in quarter.items()} == {
+        c: (f, lo, hi) for c, f, lo, hi in expected}
+    assert len(quarter) > 1
+    table = metadata["backtest"].value
+    for name in (METHOD, "naive_last_value", "drift"):
+        assert f"| all series | {name} |" in table
+    assert metadata["series"].value == metadata["series_fitted"].value + _q(
+        replayed, "w.duckdb", "select count(distinct billing_account_type || billing_account_id || metric) "
+                              "from marts.fct_usage_forecast where method <> ?", [METHOD])[0][0]

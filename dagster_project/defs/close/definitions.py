@@ -74,16 +74,16 @@ def monthly_close(context: dg.AssetExecutionContext, settings: PipelineSettings)
 
 # A close in two parts: what closes the month (account files as they are at
 # the close, checks, then the emission), and what publishes it (reporting
-# marts, partner statements, analytics, Stripe). Alerts, which read the closes,
+# marts, forecast, partner statements, analytics, Stripe). Alerts, which read the closes,
 # run after a close in a run of their own (alerts_job).
 EMISSION = dg.AssetSelection.assets(account_files, close_dbt_models, monthly_close)
-PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("exports", "stripe")
+PUBLICATION = dg.AssetSelection.assets(reporting_dbt_models) | dg.AssetSelection.groups("forecast", "exports", "stripe")
 
 close_job = dg.define_asset_job(
     CLOSE_JOB,
     selection=EMISSION | PUBLICATION,
     description="Close a service month: load the account files, build and check the proposed lines, emit them, "
-    "rebuild the reporting marts, write partner statements, publish the analytics file, send what is unsent "
+    "rebuild the reporting marts and the forecast, write partner statements, publish the analytics file, send what is unsent "
     "to Stripe.",
 )
 
@@ -97,8 +97,8 @@ close_emit_job = dg.define_asset_job(
 close_publish_job = dg.define_asset_job(
     PUBLISH_JOB,
     selection=PUBLICATION,
-    description="The second part of close_job, as of the latest closed month: rebuild the reporting marts, write "
-    "every closed month's missing partner statements, publish the analytics file, send what is unsent to Stripe.",
+    description="The second part of close_job, as of the latest closed month: rebuild the reporting marts and the forecast, "
+    "write every closed month's missing partner statements, publish the analytics file, send what is unsent to Stripe.",
 )
 
 

@@ -9,6 +9,7 @@ from dagster_project.defs.partitions import service_months
 from dagster_project.defs.settings import DUCKDB_POOL, PipelineSettings
 from dagster_project.defs.warehouse.definitions import ONE_MONTH_PER_RUN
 from dagster_project.defs.close.review import StatementReconciliation, statements_markdown
+from dagster_project.defs.forecast.definitions import FORECAST_TABLES, USAGE_FORECAST
 from exports.analytics import publish_marts
 from exports.statements import periods_missing_statements, write_statements
 
@@ -29,7 +30,7 @@ PARTNER_INVOICE_TOTALS_SQL = """
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(PARTNER_STATEMENTS, deps=[STATEMENT_ROWS], group_name="exports",
+    specs=[dg.AssetSpec(PARTNER_STATEMENTS, deps=[STATEMENT_ROWS, USAGE_FORECAST], group_name="exports",
                         description="$EXPORTS_DIR/YYYY-MM/<billing_account_id>.csv for each partner billing owner with lines, "
                         "and beside it the white-label PDF its finance people read (pdf_seconds: the time "
                         "they took). For each partner's billing system, to re-bill its own customers.")],
@@ -68,7 +69,7 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
 
 
 @dg.multi_asset(
-    specs=[dg.AssetSpec(ANALYTICS_FILE, deps=[*REPORTING_MARTS, PARTNER_STATEMENTS], group_name="exports",
+    specs=[dg.AssetSpec(ANALYTICS_FILE, deps=[*REPORTING_MARTS, *FORECAST_TABLES, PARTNER_STATEMENTS], group_name="exports",
                         description="Every mart copied to $ANALYTICS_PATH (new file renamed over the old; "
                                     "fct_usage_daily copies only the months dbt rebuilt). For analysts, "
                                     "whose open sessions never block a run.")],
@@ -81,37 +82,6 @@ def analytics_file(context: dg.AssetExecutionContext, settings: PipelineSettings
     return dg.MaterializeResult(metadata={"path": settings.analytics_path,
                                           "tables": dg.MetadataValue.json(published["tables"]),
                                           "months_copied": dg.MetadataValue.json(published["months_copied"])})
-
-
-FORECAST_SUMMARY = dg.AssetKey(["reporting", "forecast_summary"])
-FORECAST_MARTS = [dg.AssetKey(["marts", "fct_usage_forecast"]), dg.AssetKey(["marts", "fct_forecast_backtest"])]
-
-
-@dg.multi_asset(
-    specs=[dg.AssetSpec(FORECAST_SUMMARY, deps=FORECAST_MARTS, group_name="exports",
-                        description="Next quarter's forecast per currency and the backtest error beside the naive one. "
-                        "For finance and partners planning credit and capacity.")],
-    partitions_def=service_months,
-    backfill_policy=ONE_MONTH_PER_RUN,
-    pool=DUCKDB_POOL,
-)
-def forecast_summary(context: dg.AssetExecutionContext, settings: PipelineSettings) -> dg.MaterializeResult:
-    with settings.warehouse(read_only=True) as con:
-        quarter = con.execute(
-            """select upper(currency), sum(revenue_forecast_minor), sum(revenue_lower_minor), sum(revenue_upper_minor)
-               from marts.fct_usage_forecast group by 1 order by 1"""
-        ).fetchall()
-        overall = con.execute(
-            """select revenue_wape_method, revenue_wape_naive from marts.fct_forecast_backtest
-               where billing_account_id = '(all)'"""
-        ).fetchone()
-    forecast = {cur: {"forecast_minor": f, "lower_minor": lo, "upper_minor": hi} for cur, f, lo, hi in quarter}
-    metadata = {"next_quarter_revenue_by_currency": dg.MetadataValue.json(forecast)}
-    if overall and overall[0] is not None:
-        # Exact DECIMAL ratios, shown as text rather than converted to binary floating point.
-        metadata["backtest_revenue_wape_method"] = dg.MetadataValue.text(str(overall[0]))
-        metadata["backtest_revenue_wape_naive"] = dg.MetadataValue.text(str(overall[1]))
-    return dg.MaterializeResult(metadata=metadata)
 
 
 class ExportStatementConfig(dg.Config):
@@ -137,4 +107,4 @@ def export_statement_job():
 
 
 def defs() -> dg.Definitions:
-    return dg.Definitions(assets=[partner_statements, analytics_file, forecast_summary], jobs=[export_statement_job])
+    return dg.Definitions(assets=[partner_statements, analytics_file], jobs=[export_statement_job])

@@ -1,7 +1,8 @@
 {{ config(tags=['post_close']) }}
 {#- Monthly billable quantity and amount per billing account and metric, every
     month from its first through the close month (months without usage are 0),
-    with the amount in EUR cents for comparisons across currencies. -#}
+    with the amount in EUR cents for comparisons across currencies: the series
+    the forecast is fitted on. -#}
 with lines as (
     select billing_account_type, billing_account_id, metric, currency, minor_unit_exponent,
            service_month, quantity, amount_minor
