@@ -100,12 +100,15 @@ def backtest_markdown(summary: pl.DataFrame) -> str:
 @dg.multi_asset(
     specs=[dg.AssetSpec(USAGE_FORECAST, deps=[OWNER_USAGE], group_name="forecast",
                         description=f"Billable quantity and revenue for the {HORIZON} months after the close, per "
-                                    "billing account and metric, with a calibrated 90 % interval. Estimates."),
+                                    "billing account and metric, with a calibrated 90 % interval. Estimates, for finance "
+                                    "and partners planning purchases of credit and capacity."),
            dg.AssetSpec(BACKTEST, deps=[OWNER_USAGE], group_name="forecast",
                         description="The method against the naive last-value and drift forecasts at rolling "
-                                    "origins: WAPE, MASE and interval coverage per series, metric and overall."),
+                                    "origins: WAPE, MASE and interval coverage per series, metric and overall. For analysts "
+                                    "judging how far the forecast can be trusted."),
            dg.AssetSpec(BACKTEST_POINTS, deps=[OWNER_USAGE], group_name="forecast",
-                        description="Every held-out month of the backtest: actual, method, baselines, interval.")],
+                        description="Every held-out month of the backtest: actual, method, baselines, interval. "
+                                    "For analysts checking the backtest's figures point by point.")],
     partitions_def=service_months,
     backfill_policy=ONE_MONTH_PER_RUN,
     pool=DUCKDB_POOL,
