@@ -42,7 +42,7 @@ test: manifest
 
 # Four samples generated and replayed (several minutes each), their forecast backtests held to the targets.
 test-forecast: manifest
-	$(BIN)/pytest -q -m forecast -n 2
+	$(BIN)/pytest -q -m forecast -n 2 -rP
 
 # Headless Chromium against a dagster dev the test starts: needs Debian's chromium (.ci/run installs it).
 test-browser: manifest

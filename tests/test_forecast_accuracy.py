@@ -19,6 +19,9 @@ pytestmark = pytest.mark.forecast
 def test_the_method_beats_naive_and_drift_and_its_interval_covers_80_to_97_percent(sample: Sample, tmp_path):
     overall = overall_backtest(replayed(sample, tmp_path))
     method, naive, drift = overall[METHOD], overall["naive_last_value"], overall["drift"]
+    # The figures, shown for a passing test too by make test-forecast (-rP).
+    print(sample.name, {name: {k: row[k] for k in ("points", "series", "revenue_wape", "mase", "interval_coverage")}
+                        for name, row in overall.items()})
     assert method["points"] == naive["points"] == drift["points"] > 100
     assert method["revenue_wape"] < naive["revenue_wape"]
     assert method["revenue_wape"] < drift["revenue_wape"]

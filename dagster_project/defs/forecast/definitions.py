@@ -33,8 +33,8 @@ SERIES_SQL = """
     where service_month <= $close_month
 """
 
-# Estimates, computed in floating point and stored with the quantities' own scale, so that the
-# statements format them like every other quantity; revenue in whole minor units.
+# Estimates, computed in floating point and stored as decimals at the quantities' own scale (no
+# binary floating point column anywhere in the warehouse); revenue in whole minor units.
 FORECAST_TABLE_SQL = """
     create or replace table marts.fct_usage_forecast as
     select billing_account_type, billing_account_id, metric, forecast_month, months_ahead, method, months_fitted,
@@ -50,15 +50,21 @@ FORECAST_TABLE_SQL = """
 POINTS_TABLE_SQL = """
     create or replace table marts.fct_forecast_backtest_points as
     select billing_account_type, billing_account_id, metric, currency, origin, months_ahead, forecast_month,
-           actual, forecast, lower, upper, naive_last_value, drift, level, mase_scale,
-           actual_eur_minor, unit_price_eur_minor
+           actual::decimal(38, 6) as actual, forecast::decimal(38, 6) as forecast, lower::decimal(38, 6) as lower,
+           upper::decimal(38, 6) as upper, naive_last_value::decimal(38, 6) as naive_last_value,
+           drift::decimal(38, 6) as drift, level::decimal(38, 6) as level, mase_scale::decimal(38, 6) as mase_scale,
+           actual_eur_minor::decimal(38, 0) as actual_eur_minor,
+           unit_price_eur_minor::decimal(38, 10) as unit_price_eur_minor
     from points_frame
     order by all
 """
 
 SUMMARY_TABLE_SQL = """
     create or replace table marts.fct_forecast_backtest as
-    select * from summary_frame order by all
+    select level, billing_account_type, billing_account_id, metric, currency, method, is_method, series, points,
+           quantity_wape::decimal(18, 6) as quantity_wape, revenue_wape::decimal(18, 6) as revenue_wape,
+           mase::decimal(18, 6) as mase, interval_coverage::decimal(18, 6) as interval_coverage
+    from summary_frame order by all
 """
 
 
