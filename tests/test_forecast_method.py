@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 import pytest
@@ -24,13 +25,16 @@ from dagster_project.defs.forecast.method import (
 START = date(2024, 1, 1)
 
 
-def _series(values: dict[str, list[float]], price: float = 2.0, start: date = START) -> pl.DataFrame:
-    """Monthly series per billing account (metric api_calls, currency eur), `price` minor units a unit."""
+def _series(values: dict[str, list[float]], price: str = "2", start: date = START) -> pl.DataFrame:
+    """Monthly series per billing account (metric api_calls, currency eur), `price` minor units a unit,
+    exact decimals as the mart has them."""
+    exact = pl.Decimal(38, 6)
     return pl.DataFrame([
         {"billing_account_type": "partner", "billing_account_id": account, "metric": "api_calls", "currency": "eur",
-         "service_month": add_months(start, i), "quantity": q, "amount_minor": q * price, "amount_eur_minor": q * price}
+         "service_month": add_months(start, i), "quantity": Decimal(str(q)),
+         "amount_minor": Decimal(str(q)) * Decimal(price), "amount_eur_minor": Decimal(str(q)) * Decimal(price)}
         for account, ys in values.items() for i, q in enumerate(ys)
-    ])
+    ], schema_overrides={"quantity": exact, "amount_minor": exact, "amount_eur_minor": exact})
 
 
 def _by_account(frame: pl.DataFrame) -> dict[str, list[dict]]:
@@ -62,9 +66,9 @@ def test_a_straight_line_is_forecast_along_its_trend():
 
 
 def test_revenue_uses_the_last_unit_price_of_a_month_with_usage():
-    series = _series({"P1": [4.0, 8.0, 0.0]}, price=2.5)
+    series = _series({"P1": [4.0, 8.0, 0.0]}, price="2.5")
     rows = _by_account(forecast_from(series, add_months(START, 2)))["P1"]
-    assert {r["unit_price_minor"] for r in rows} == {2.5}
+    assert {r["unit_price_minor"] for r in rows} == {Decimal("2.5")}
 
 
 def test_the_backtest_scores_only_series_the_method_fits_at_each_origin_on_held_out_months():

@@ -26,9 +26,8 @@ BACKTEST_POINTS = dg.AssetKey(["marts", "fct_forecast_backtest_points"])
 FORECAST_TABLES = [USAGE_FORECAST, BACKTEST, BACKTEST_POINTS]
 
 SERIES_SQL = """
-    select billing_account_type, billing_account_id, metric, currency, service_month,
-           quantity::double as quantity, amount_minor::double as amount_minor,
-           amount_eur_minor::double as amount_eur_minor
+    select billing_account_type, billing_account_id, metric, currency, service_month, quantity, amount_minor,
+           amount_eur_minor
     from marts.fct_billing_owner_usage_monthly
     where service_month <= $close_month
 """
@@ -54,7 +53,7 @@ POINTS_TABLE_SQL = """
            upper::decimal(38, 6) as upper, naive_last_value::decimal(38, 6) as naive_last_value,
            drift::decimal(38, 6) as drift, level::decimal(38, 6) as level, mase_scale::decimal(38, 6) as mase_scale,
            actual_eur_minor::decimal(38, 0) as actual_eur_minor,
-           unit_price_eur_minor::decimal(38, 10) as unit_price_eur_minor
+           unit_price_eur_minor
     from points_frame
     order by all
 """

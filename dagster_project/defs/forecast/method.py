@@ -16,7 +16,7 @@ A series with fewer than MIN_HISTORY months (AutoETS fits nothing on fewer)
 or no usage in them is not fitted: it gets the naive last value, with an interval calibrated the same way
 on the naive errors, or none when nothing could be calibrated. Forecasts are
 estimates, in floating point; revenue is the forecast quantity at the series'
-last unit price.
+last unit price, computed exactly.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import statistics
 import zlib
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 import polars as pl
 
@@ -39,6 +40,8 @@ METHOD = "median_autoets_autotheta_naive_drift"
 FALLBACK = "naive_last_value"
 ALL_ZERO = "all_zero"
 BASELINES = ("naive_last_value", "drift")
+
+PRICE_SCALE = Decimal("1e-10")
 
 KEY = ["billing_account_type", "billing_account_id", "metric", "currency"]
 
@@ -68,12 +71,12 @@ def _history(series: pl.DataFrame, origin: date) -> pl.DataFrame:
                  pl.col("amount_minor").alias("amounts"), pl.col("amount_eur_minor").alias("amounts_eur")))
 
 
-def _unit_price(quantities: list[float], amounts: list[float]) -> float:
-    """The unit price of the last month with usage (0 when there was none)."""
+def _unit_price(quantities: list[Decimal], amounts: list[Decimal]) -> Decimal:
+    """The exact unit price, in minor units, of the last month with usage (0 when there was none)."""
     for q, a in zip(reversed(quantities), reversed(amounts)):
         if q > 0:
-            return a / q
-    return 0.0
+            return (Decimal(a) / q).quantize(PRICE_SCALE)
+    return Decimal(0)
 
 
 def _fit(train: list[tuple[str, list[date], list[float]]]) -> dict[str, list[tuple[float, float]]]:
@@ -104,6 +107,8 @@ def forecast_from(series: pl.DataFrame, origin: date) -> pl.DataFrame:
     rows, train = [], []
     for s in hist.iter_rows(named=True):
         uid = "\x1f".join(str(s[k]) for k in KEY)
+        # The one place exact quantities become binary floating point: what is fitted and forecast
+        # from them is an estimate (SPEC §5.5), never billed.
         y = [float(v) for v in s["y"]]
         if len(y) >= MIN_HISTORY and any(y):
             train.append((uid, s["months"], y))
@@ -132,8 +137,8 @@ def forecast_from(series: pl.DataFrame, origin: date) -> pl.DataFrame:
                 "drift": drift,
                 "level": sum(abs(v) for v in recent) / len(recent),
                 "mase_scale": sum(steps) / len(steps) if steps else 0.0,
-                "unit_price_minor": _unit_price(y, [float(a) for a in s["amounts"]]),
-                "unit_price_eur_minor": _unit_price(y, [float(a) for a in s["amounts_eur"]]),
+                "unit_price_minor": _unit_price(s["y"], s["amounts"]),
+                "unit_price_eur_minor": _unit_price(s["y"], s["amounts_eur"]),
             })
     return pl.DataFrame(out, schema=_FORECAST_SCHEMA)
 
@@ -142,8 +147,8 @@ _FORECAST_SCHEMA = {
     "billing_account_type": pl.String, "billing_account_id": pl.String, "metric": pl.String, "currency": pl.String,
     "series_id": pl.String, "origin": pl.Date, "months_ahead": pl.Int32, "forecast_month": pl.Date,
     "method": pl.String, "months_fitted": pl.Int32, "forecast": pl.Float64, "naive_last_value": pl.Float64,
-    "drift": pl.Float64, "level": pl.Float64, "mase_scale": pl.Float64, "unit_price_minor": pl.Float64,
-    "unit_price_eur_minor": pl.Float64,
+    "drift": pl.Float64, "level": pl.Float64, "mase_scale": pl.Float64,
+    "unit_price_minor": pl.Decimal(38, 10), "unit_price_eur_minor": pl.Decimal(38, 10),
 }
 
 
@@ -188,6 +193,7 @@ def backtest_points(series: pl.DataFrame, close_month: date) -> pl.DataFrame:
     Only series the method fits at an origin are scored there, so the method
     and the baselines are compared on the same points.
     """
+    # Actuals as floating point only to be compared with the estimates; the mart keeps them exact.
     actual = series.select(*KEY, pl.col("service_month").alias("forecast_month"),
                            pl.col("quantity").cast(pl.Float64).alias("actual"),
                            pl.col("amount_eur_minor").cast(pl.Float64).alias("actual_eur_minor"))
@@ -224,7 +230,7 @@ def summarize(points: pl.DataFrame) -> pl.DataFrame:
     groupings = {"series": [*KEY], "metric": ["metric"], "overall": []}
     for level, by in groupings.items():
         for name, column in columns.items():
-            f, eur = pl.col(column), pl.col(column) * pl.col("unit_price_eur_minor")
+            f, eur = pl.col(column), pl.col(column) * pl.col("unit_price_eur_minor").cast(pl.Float64)
             per_series = (points.filter(pl.col("mase_scale") > 0).group_by(KEY)
                           .agg(((pl.col("actual") - f).abs() / pl.col("mase_scale")).mean().alias("mase")))
             aggregations = [
