@@ -225,33 +225,30 @@ def summarize(points: pl.DataFrame) -> pl.DataFrame:
     (units differ across metrics), MASE as the mean over series of their
     mean scaled error.
     """
+    # "_all" is the one group of the overall level, so every level is grouped the same way.
+    points = points.with_columns(pl.lit("(all)").alias("_all"))
+    groupings = {"series": KEY, "metric": ["metric"], "overall": ["_all"]}
     rows = []
-    columns = {"method": "forecast", **{b: b for b in BASELINES}}
-    groupings = {"series": [*KEY], "metric": ["metric"], "overall": []}
-    for level, by in groupings.items():
-        for name, column in columns.items():
-            f, eur = pl.col(column), pl.col(column) * pl.col("unit_price_eur_minor").cast(pl.Float64)
-            per_series = (points.filter(pl.col("mase_scale") > 0).group_by(KEY)
-                          .agg(((pl.col("actual") - f).abs() / pl.col("mase_scale")).mean().alias("mase")))
-            aggregations = [
+    for name, column in {METHOD: "forecast", **{b: b for b in BASELINES}}.items():
+        f, eur = pl.col(column), pl.col(column) * pl.col("unit_price_eur_minor").cast(pl.Float64)
+        per_series = (points.filter(pl.col("mase_scale") > 0).group_by([*KEY, "_all"])
+                      .agg(((pl.col("actual") - f).abs() / pl.col("mase_scale")).mean().alias("mase")))
+        covered = (pl.col("actual") >= pl.col("lower")) & (pl.col("actual") <= pl.col("upper"))
+        for level, by in groupings.items():
+            grouped = points.group_by(by).agg(
                 pl.len().alias("points"),
                 pl.col("series_id").n_unique().alias("series"),
-                _wape(pl.col("actual"), f).alias("quantity_wape"),
+                (_wape(pl.col("actual"), f) if level != "overall" else pl.lit(None, pl.Float64)).alias("quantity_wape"),
                 _wape(pl.col("actual_eur_minor"), eur).alias("revenue_wape"),
-                (((pl.col("actual") >= pl.col("lower")) & (pl.col("actual") <= pl.col("upper"))).mean()
-                 if name == "method" else pl.lit(None, pl.Float64)).alias("interval_coverage"),
-            ]
-            grouped = points.group_by(by).agg(aggregations) if by else points.select(aggregations)
-            mase = per_series.group_by(by).agg(pl.col("mase").mean()) if by else per_series.select(pl.col("mase").mean())
-            joined = grouped.join(mase, on=by, how="left") if by else pl.concat([grouped, mase], how="horizontal")
-            if level == "overall":
-                joined = joined.with_columns(pl.lit(None, pl.Float64).alias("quantity_wape"))
-            rows.append(joined.with_columns(pl.lit(level).alias("level"), pl.lit(name if name != "method" else METHOD)
-                                            .alias("method"), pl.lit(name == "method").alias("is_method")))
+                (covered.mean() if name == METHOD else pl.lit(None, pl.Float64)).alias("interval_coverage"),
+            )
+            mase = per_series.group_by(by).agg(pl.col("mase").mean())
+            rows.append(grouped.join(mase, on=by, how="left").with_columns(
+                pl.lit(level).alias("level"), pl.lit(name).alias("method"), pl.lit(name == METHOD).alias("is_method")))
     frame = pl.concat([r.with_columns(*[pl.lit("(all)").alias(k) for k in KEY if k not in r.columns]) for r in rows],
                       how="diagonal")
     return frame.select("level", *KEY, "method", "is_method", "series", "points", "quantity_wape", "revenue_wape",
-                        "mase", "interval_coverage").sort("level", *KEY, "is_method", "method", descending=False)
+                        "mase", "interval_coverage").sort("level", *KEY, "is_method", "method")
 
 
 def forecast_next(series: pl.DataFrame, close_month: date, points: pl.DataFrame) -> pl.DataFrame:
