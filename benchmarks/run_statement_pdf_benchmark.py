@@ -1,6 +1,6 @@
 """Time the partner PDFs of each month of the default sample.
 
-    .venv/bin/python benchmarks/run_statement_pdf_benchmark.py [--root benchmarks/data/pdf]
+    .venv/bin/python -m benchmarks.run_statement_pdf_benchmark [--root benchmarks/data/pdf]
 
 Writes the default sample (2025-01 … 2025-12) and replays it with `partner-billing run` unless the root
 already holds a replayed warehouse, then writes every month's statements (CSV and PDF) again into a scratch
@@ -11,36 +11,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
+from benchmarks.samples import DEFAULT_SAMPLE, replayed
 from exports.statements import write_statements
 
 REPO = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def replayed_warehouse(root: Path) -> Path:
-    warehouse = root / "warehouse.duckdb"
-    if warehouse.exists():
-        return warehouse
-    landing = root / "landing"
-    subprocess.run([str(BIN / "partner-billing"), "sample", "--landing", str(landing), "--start", "2025-01"],
-                   check=True, capture_output=True)
-    env = {**os.environ, "BILLING_START": "2025-01", "LANDING_DIR": str(landing), "WAREHOUSE_PATH": str(warehouse),
-           "LEDGER_PATH": str(root / "ledger.duckdb"), "ANALYTICS_PATH": str(root / "analytics.duckdb"),
-           "EXPORTS_DIR": str(root / "exports")}
-    started = time.perf_counter()
-    subprocess.run([str(BIN / "partner-billing"), "run", "--through", "2025-12"], env=env, check=True,
-                   capture_output=True, cwd=REPO)
-    print(f"replayed the sample in {time.perf_counter() - started:.1f} s")
-    return warehouse
 
 
 def main() -> None:
@@ -48,7 +28,7 @@ def main() -> None:
     parser.add_argument("--root", default=str(REPO / "benchmarks" / "data" / "pdf"))
     root = Path(parser.parse_args().root).resolve()
     root.mkdir(parents=True, exist_ok=True)
-    warehouse = replayed_warehouse(root)
+    warehouse = replayed(DEFAULT_SAMPLE, root)
     months = []
     with duckdb.connect(str(warehouse), read_only=True) as con:
         for month in range(1, 13):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.run_forecast_benchmark import SAMPLES, Sample, overall_backtest, replayed
+from benchmarks.run_forecast_benchmark import SAMPLES, overall_backtest
+from benchmarks.samples import Sample, replayed
 from dagster_project.defs.forecast.method import METHOD
 
 pytestmark = pytest.mark.forecast
