@@ -101,41 +101,7 @@ def test_every_dbt_unit_test_passes(tmp_path):
     assert set(statuses.values()) == {"pass"}, statuses
 
 
-def _dbt_in_this_process(tmp_path, monkeypatch, *args: str) -> tuple[int, list[dict]]:
-    from dagster_project.defs.warehouse.resource import DbtThread
-
-    monkeypatch.setenv("WAREHOUSE_PATH", str(tmp_path / "w.duckdb"))
-    monkeypatch.setenv("LEDGER_PATH", str(tmp_path / "l.duckdb"))
-    dbt = DbtThread(list(args), DBT_PROJECT_DIR, DBT_PROJECT_DIR, tmp_path / "target")
-    lines = [json.loads(line) for line in dbt.stdout]
-    return dbt.wait(), lines
-
-
-def test_dbt_runs_in_this_process_and_gives_its_events_as_the_json_lines_of_a_dbt_process(tmp_path, monkeypatch):
-    import threading
-
-    import duckdb
-
-    before = threading.active_count()
-    code, lines = _dbt_in_this_process(tmp_path, monkeypatch, "show", "--inline", "select 42 as answer", "--output", "json")
-    assert code == 0
-    shown = [line["data"] for line in lines if line["info"]["name"] == "ShowNode"]
-    assert json.loads(shown[0]["preview"]) == [{"answer": 42}]
-    assert {line["info"]["level"] for line in lines} <= {"info", "warn", "error"}
-    assert threading.active_count() == before
-    # dbt closed the warehouse: this process opens it with a configuration of its own.
-    with duckdb.connect(str(tmp_path / "w.duckdb"), config={"threads": 1}) as con:
-        assert con.execute("select 1").fetchone() == (1,)
-
-
-def test_a_dbt_invocation_that_cannot_run_exits_as_dbt_does_with_its_error_as_an_error_line(tmp_path, monkeypatch):
-    code, lines = _dbt_in_this_process(tmp_path, monkeypatch, "show", "--inline", "select * from no_such_table")
-    assert code == 2
-    errors = [line["info"]["msg"] for line in lines if line["info"]["level"] == "error"]
-    assert any("no_such_table" in message for message in errors)
-
-
-def test_the_dbt_resource_knows_its_version_without_running_dbt():
+def test_the_dbt_resource_knows_its_version_without_running_dbt_and_builds_no_adapter():
     from importlib.metadata import version
 
     from dagster_dbt import DbtCliResource
@@ -143,10 +109,12 @@ def test_the_dbt_resource_knows_its_version_without_running_dbt():
     from dagster_project.dbt_project import DBT_EXECUTABLE
     from dagster_project.defs.warehouse.resource import PartnerBillingDbtCli
 
-    # The overridden member must still exist in dagster-dbt, or the override silently stops applying.
+    # The overridden members must still exist in dagster-dbt, or the overrides silently stop applying.
     assert isinstance(DbtCliResource.__dict__["_cli_version"], functools.cached_property)
+    assert callable(DbtCliResource.__dict__["_initialize_dbt_core_adapter"])
     resource = PartnerBillingDbtCli(project_dir=str(DBT_PROJECT_DIR), dbt_executable=DBT_EXECUTABLE)
     assert str(resource._cli_version) == version("dbt-core")
+    assert resource._initialize_dbt_core_adapter(["build"]) is None
 
 
 def test_the_event_id_key_check_covers_the_landing_dates_no_close_has_billed_yet(tmp_path):

@@ -41,12 +41,11 @@ ONE_MONTH_PER_RUN = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)
 
 @contextmanager
 def _environment(variables: dict[str, str]) -> Iterator[None]:
-    """Set variables for the dbt build run inside the block.
+    """Set variables for the dbt process started inside the block.
 
-    dbt runs in this process (defs/warehouse/resource.py) and reads its
-    profile and the close month from os.environ, so this is the one place the
-    environment is set, for the length of the build, with what
-    dbt_environment() says.
+    dagster-dbt gives its dbt subprocess a copy of os.environ and takes no
+    environment of its own, so this is the one place the environment is set,
+    for the length of the call, with what dbt_environment() says.
     """
     previous = {name: os.environ.get(name) for name in variables}
     os.environ.update(variables)
@@ -70,15 +69,15 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, settings: Pip
     with settings.ledger() as ledger:
         ensure_ledger_tables(ledger)
     target_path = dbt_target_path(settings.warehouse_path)
-    failed = []
     with _environment(dbt_environment(settings, partition_key)):
         invocation = dbt.cli(build_args(), context=context, target_path=target_path, raise_on_error=False)
-        for event in invocation.stream():
-            if isinstance(event, dg.AssetCheckResult) and not event.passed:
-                failed.append(event)
-            else:
-                yield event
-    # The build has ended and closed the warehouse, which can be read for the rows each failed test returned.
+    failed = []
+    for event in invocation.stream():
+        if isinstance(event, dg.AssetCheckResult) and not event.passed:
+            failed.append(event)
+        else:
+            yield event
+    # dbt has exited, so the warehouse can be read for the rows each failed test returned.
     reported = [with_failing_rows(result, settings, target_path, dbt_project.manifest_path) for result in failed]
     yield from reported
     blocking = [(r, context.assets_def.get_spec_for_check_key(dg.AssetCheckKey(r.asset_key, r.check_name)))
@@ -216,5 +215,5 @@ def ledger_table_specs() -> list[dg.AssetSpec]:
 def defs() -> dg.Definitions:
     return dg.Definitions(
         assets=[daily_dbt_models, close_dbt_models, reporting_dbt_models, alert_dbt_models, *ledger_table_specs()],
-        resources={"dbt": PartnerBillingDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)},
+        resources={"dbt": PartnerBillingDbtCli.dying_with_its_parent(dbt_project, DBT_EXECUTABLE)},
     )
