@@ -58,7 +58,7 @@ def speed(warehouses: list[Path], series_count: int) -> dict:
     frames = []
     for w in warehouses:
         with duckdb.connect(str(w), read_only=True) as con:
-            frames.append(pl.from_arrow(con.execute(SERIES_SQL, {"close_month": date(2025, 12, 1)}).to_arrow_table()))
+            frames.append(pl.from_arrow(con.sql(SERIES_SQL, params={"close_month": date(2025, 12, 1)}).to_arrow_table()))
     base = pl.concat(frames)
     keys = base.select(KEY).unique().sort(KEY).with_row_index("key_index")
     rng = random.Random(1)

@@ -121,7 +121,7 @@ def backtest_markdown(summary: pl.DataFrame) -> str:
 def usage_forecast(context: dg.AssetExecutionContext, settings: PipelineSettings):
     close_month = date.fromisoformat(context.partition_key)
     with settings.warehouse() as con:
-        series = pl.from_arrow(con.execute(SERIES_SQL, {"close_month": close_month}).to_arrow_table())
+        series = pl.from_arrow(con.sql(SERIES_SQL, params={"close_month": close_month}).to_arrow_table())
         result = compute(series, close_month)
         con.register("forecast_frame", result.forecast.to_arrow())
         con.register("points_frame", result.points.to_arrow())
