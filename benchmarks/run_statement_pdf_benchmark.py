@@ -34,7 +34,7 @@ def main() -> None:
         for month in range(1, 13):
             period = date(2025, month, 1)
             started = time.perf_counter()
-            files = write_statements(con, root / "scratch", period)
+            files = write_statements(con, root / "scratch", [period])
             months.append({"period": f"{period:%Y-%m}", "statements": len(files),
                            "seconds": round(time.perf_counter() - started, 2),
                            "pdf_seconds": round(sum(f.pdf_seconds for f in files), 2)})

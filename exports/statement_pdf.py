@@ -249,25 +249,40 @@ class NotWhiteLabel(ValueError):
     """A statement would print the platform's name."""
 
 
-def render_statement(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date, platform_name: str) -> bytes:
-    """The PDF of one account's statement rows of `period`.
+@dataclass(frozen=True)
+class StatementContent:
+    """Everything one statement's PDF prints, read from the warehouse: rendered without it, in any process."""
+
+    data: dict
+    history: list[dict]
+    forecast: list[dict]
+    exponent: int
+
+
+def statement_content(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date) -> StatementContent:
+    """The content of the PDF of one account's statement rows of `period`."""
+    data, history, forecast = statement_data(con, rows, period)
+    return StatementContent(data, history, forecast, rows[0].minor_unit_exponent)
+
+
+def render_pdf(content: StatementContent, platform_name: str) -> bytes:
+    """The PDF of one statement's content.
 
     Every text it prints is in data.json or a chart (the template has no
     names), so those are where the platform's name is looked for.
     """
-    data, history, forecast = statement_data(con, rows, period)
-    amounts = Amounts(rows[0].minor_unit_exponent)
-    inputs = {"data": json.dumps(data, ensure_ascii=False)}
+    amounts = Amounts(content.exponent)
+    inputs = {"data": json.dumps(content.data, ensure_ascii=False)}
     # A chart of nothing has no size: an account without usage in the twelve months gets none.
-    if history:
-        inputs["usage"] = _usage_chart(history)
-        inputs["margin"] = _margin_chart(history, amounts)
-    if forecast:
-        inputs["forecast"] = _forecast_chart(forecast)
+    if content.history:
+        inputs["usage"] = _usage_chart(content.history)
+        inputs["margin"] = _margin_chart(content.history, amounts)
+    if content.forecast:
+        inputs["forecast"] = _forecast_chart(content.forecast)
     named = [name for name, text in inputs.items() if platform_name and platform_name.lower() in text.lower()]
     if named:
-        raise NotWhiteLabel(f"the statement of {data['account']} for {data['period']} would print the platform's "
-                            f"name (PLATFORM_NAME) in its {', '.join(named)}")
+        raise NotWhiteLabel(f"the statement of {content.data['account']} for {content.data['period']} would print "
+                            f"the platform's name (PLATFORM_NAME) in its {', '.join(named)}")
     return _compiler().compile(sys_inputs=inputs)
 
 

@@ -11,11 +11,14 @@ and the same rows always give the same bytes.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -26,7 +29,7 @@ import duckdb
 import polars as pl
 
 from exports.formatting import minor_units, plain_decimal
-from exports.statement_pdf import render_statement
+from exports.statement_pdf import StatementContent, render_pdf, statement_content
 
 COLUMNS = (
     "period", "billing_account_id", "partner_id", "partner_name", "tenant_id", "tenant_name",
@@ -40,6 +43,9 @@ TEXT_COLUMNS = frozenset({
 })
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# A call writing at least this many statements renders their PDFs in up to MAX_RENDER_PROCESSES processes.
+PARALLEL_FROM = 8
+MAX_RENDER_PROCESSES = 4
 
 _QUERY = """
 select invoice_period, billing_account_id, partner_id, partner_name, tenant_id, tenant_name,
@@ -156,15 +162,8 @@ def _write_atomically(path: Path, write: Callable[[BinaryIO], None]) -> None:
         raise
 
 
-def write_statements(
-    con: duckdb.DuckDBPyConnection,
-    exports_dir: Path,
-    period: date,
-    billing_account_id: str | None = None,
-    out: Path | None = None,
-    platform_name: str = "",
-) -> list[ExportedFile]:
-    """Write the statements of one invoice period (all partner owners, or one): each CSV and its PDF."""
+def _statement_rows(con: duckdb.DuckDBPyConnection, period: date, billing_account_id: str | None
+                    ) -> dict[str, list[StatementRow]]:
     account_filter = "and billing_account_id = $account" if billing_account_id else ""
     params: dict = {"period": period}
     if billing_account_id:
@@ -175,18 +174,57 @@ def write_statements(
     for values in cursor.fetchall():
         row = StatementRow(**dict(zip(names, values)))
         by_account.setdefault(row.billing_account_id, []).append(row)
-    written = []
-    for account, account_rows in by_account.items():
-        path = out if out is not None else export_path(exports_dir, period, account)
-        frame = pl.DataFrame([_format_row(r) for r in account_rows], schema={c: pl.String for c in COLUMNS})
+    return by_account
+
+
+def _timed_pdf(content: StatementContent, platform_name: str) -> tuple[bytes, float]:
+    started = time.perf_counter()
+    pdf = render_pdf(content, platform_name)
+    return pdf, time.perf_counter() - started
+
+
+@contextmanager
+def _pdf_renderer(statements: int) -> Iterator[Callable]:
+    """`map` over the PDFs to render: in this process for a few, in a process per core for many.
+
+    vl-convert and Typst render one PDF at a time in a process; a new process
+    costs its imports (~2 s), so only a call with PARALLEL_FROM statements or
+    more starts them, once for the whole call. Each PDF is a function of its
+    content alone, so the bytes are the same wherever it is rendered.
+    """
+    workers = min(os.cpu_count() or 1, MAX_RENDER_PROCESSES)
+    if statements < PARALLEL_FROM or workers < 2:
+        yield map
+        return
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool.map
+
+
+def write_statements(
+    con: duckdb.DuckDBPyConnection,
+    exports_dir: Path,
+    periods: Sequence[date],
+    billing_account_id: str | None = None,
+    out: Path | None = None,
+    platform_name: str = "",
+) -> list[ExportedFile]:
+    """Write the statements of the invoice periods (all partner owners, or one): each CSV, then its PDF."""
+    statements = [(period, account, rows, out if out is not None else export_path(exports_dir, period, account))
+                  for period in periods
+                  for account, rows in _statement_rows(con, period, billing_account_id).items()]
+    contents = []
+    for period, _, rows, path in statements:
+        frame = pl.DataFrame([_format_row(r) for r in rows], schema={c: pl.String for c in COLUMNS})
         _write_atomically(path, lambda handle: frame.write_csv(handle, line_terminator="\r\n",
                                                                 quote_style="necessary"))
-        started = time.perf_counter()
-        pdf = render_statement(con, account_rows, period, platform_name)
-        _write_atomically(path.with_suffix(".pdf"), lambda handle: handle.write(pdf))
-        written.append(ExportedFile(account, path, len(account_rows), account_rows[0].currency,
-                                    sum(r.wholesale_amount_minor for r in account_rows),
-                                    time.perf_counter() - started))
+        contents.append(statement_content(con, rows, period))
+    written = []
+    with _pdf_renderer(len(statements)) as render:
+        for (_, account, rows, path), (pdf, seconds) in zip(
+                statements, render(_timed_pdf, contents, [platform_name] * len(contents))):
+            _write_atomically(path.with_suffix(".pdf"), lambda handle: handle.write(pdf))
+            written.append(ExportedFile(account, path, len(rows), rows[0].currency,
+                                        sum(r.wholesale_amount_minor for r in rows), seconds))
     return written
 
 

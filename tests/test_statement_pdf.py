@@ -134,16 +134,31 @@ def test_an_interrupted_pdf_write_leaves_no_partial_file(exported, tmp_path, mon
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(statements, "render_statement", interrupted)
+    monkeypatch.setattr(statements, "render_pdf", interrupted)
     with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con, pytest.raises(KeyboardInterrupt):
-        statements.write_statements(con, tmp_path, date(2025, 1, 1), "PA")
+        statements.write_statements(con, tmp_path, [date(2025, 1, 1)], "PA")
     assert sorted(p.name for p in (tmp_path / "2025-01").iterdir()) == ["PA.csv"]
+
+
+def test_pdfs_rendered_in_worker_processes_have_the_bytes_of_those_rendered_in_this_process(
+        exported, tmp_path, monkeypatch):
+    root, _ = exported
+    periods = [date(2025, 1, 1), date(2025, 2, 1)]
+    written = {}
+    for where, parallel_from in (("here", 10**6), ("workers", 1)):
+        monkeypatch.setattr(statements, "PARALLEL_FROM", parallel_from)
+        with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con:
+            files = statements.write_statements(con, tmp_path / where, periods, platform_name=PLATFORM)
+        written[where] = {f.path.relative_to(tmp_path / where).with_suffix(".pdf"): f.path.with_suffix(".pdf").read_bytes()
+                          for f in files}
+    assert len(written["here"]) > 4
+    assert written["workers"] == written["here"]
 
 
 def test_a_statement_that_would_print_the_platform_name_is_refused(exported, tmp_path):
     root, _ = exported
     with duckdb.connect(str(root / "w.duckdb"), read_only=True) as con, pytest.raises(NotWhiteLabel, match="PA"):
-        statements.write_statements(con, tmp_path, date(2025, 1, 1), "PA", platform_name="Ωμέγα")
+        statements.write_statements(con, tmp_path, [date(2025, 1, 1)], "PA", platform_name="Ωμέγα")
     assert not (tmp_path / "2025-01" / "PA.pdf").exists()
 
 

@@ -48,8 +48,7 @@ def partner_statements(context: dg.AssetExecutionContext, settings: PipelineSett
     exports_dir = Path(settings.exports_dir)
     with settings.warehouse(read_only=True) as con:
         periods = sorted({month, *periods_missing_statements(con, exports_dir, month)})
-        files = [f for period in periods
-                 for f in write_statements(con, exports_dir, period, platform_name=settings.platform_name)]
+        files = write_statements(con, exports_dir, periods, platform_name=settings.platform_name)
         invoiced = dict(con.execute(PARTNER_INVOICE_TOTALS_SQL, [periods]).fetchall())
         exponents = dict(con.execute("select currency, minor_unit_exponent from seeds.currencies").fetchall())
     written: dict[str, int] = {}
@@ -94,7 +93,7 @@ class ExportStatementConfig(dg.Config):
 def export_statement(context: dg.OpExecutionContext, config: ExportStatementConfig, settings: PipelineSettings) -> None:
     period = date.fromisoformat(f"{config.period}-01")
     with settings.warehouse(read_only=True) as con:
-        files = write_statements(con, Path(settings.exports_dir), period, config.billing_account,
+        files = write_statements(con, Path(settings.exports_dir), [period], config.billing_account,
                                  Path(config.out) if config.out else None, platform_name=settings.platform_name)
     if not files:
         raise dg.Failure(f"no statement rows for {config.billing_account} in {config.period}")
