@@ -4,7 +4,9 @@
 
 Writes the default sample (2025-01 … 2025-12) and replays it with `partner-billing run` unless the root
 already holds a replayed warehouse, then writes every month's statements (CSV and PDF) again into a scratch
-folder, timing each month and what the PDFs took. Results go to benchmarks/pdf-results-<timestamp>.json.
+folder, timing each month and what the PDFs took; then the whole year in one call, as a publication
+writes it, once rendered in this process and once in a process per core. Results go to
+benchmarks/pdf-results-<timestamp>.json.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 import duckdb
 
 from benchmarks.samples import DEFAULT_SAMPLE, replayed
+from exports import statements
 from exports.statements import write_statements
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,7 +43,17 @@ def main() -> None:
                            "pdf_seconds": round(sum(f.pdf_seconds for f in files), 2)})
             print(f"{period:%Y-%m}: {len(files)} statements in {months[-1]['seconds']} s "
                   f"(PDFs {months[-1]['pdf_seconds']} s)")
+        year = [date(2025, month, 1) for month in range(1, 13)]
+        one_call = {}
+        for where, parallel_from in (("one_process", 10**9), ("process_per_core", statements.PARALLEL_FROM)):
+            default, statements.PARALLEL_FROM = statements.PARALLEL_FROM, parallel_from
+            started = time.perf_counter()
+            files = write_statements(con, root / "scratch" / where, year)
+            statements.PARALLEL_FROM = default
+            one_call[where] = {"statements": len(files), "seconds": round(time.perf_counter() - started, 2)}
+            print(f"the year in one call, {where}: {one_call[where]}")
     result = {"measured_at": datetime.now(UTC).isoformat(timespec="seconds"), "months": months,
+              "year_in_one_call": one_call,
               "slowest_month_seconds": max(m["seconds"] for m in months),
               "year_pdf_seconds": round(sum(m["pdf_seconds"] for m in months), 2)}
     out = REPO / "benchmarks" / f"pdf-results-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"

@@ -43,8 +43,9 @@ TEXT_COLUMNS = frozenset({
 })
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 SAFE_FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# A call writing at least this many statements renders their PDFs in up to MAX_RENDER_PROCESSES processes.
-PARALLEL_FROM = 8
+# A call writing at least this many statements renders their PDFs in up to MAX_RENDER_PROCESSES processes:
+# starting them costs ~2.5 s and a PDF ~0.2 s, so below ~30 statements one process is faster.
+PARALLEL_FROM = 40
 MAX_RENDER_PROCESSES = 4
 
 _QUERY = """
@@ -188,8 +189,8 @@ def _pdf_renderer(statements: int) -> Iterator[Callable]:
     """`map` over the PDFs to render: in this process for a few, in a process per core for many.
 
     vl-convert and Typst render one PDF at a time in a process; a new process
-    costs its imports (~2 s), so only a call with PARALLEL_FROM statements or
-    more starts them, once for the whole call. Each PDF is a function of its
+    costs its imports, so only a call with PARALLEL_FROM statements or more
+    starts them, once for the whole call. Each PDF is a function of its
     content alone, so the bytes are the same wherever it is rendered.
     """
     workers = min(os.cpu_count() or 1, MAX_RENDER_PROCESSES)
