@@ -19,6 +19,8 @@ from datetime import datetime
 from pathlib import Path
 
 NODE_RESULTS = {"LogModelResult": "models", "LogTestResult": "tests", "LogSeedResult": "seeds"}
+# Only a close's build builds the proposed invoice lines.
+CLOSE_NODE = "model.partner_billing.fct_proposed_invoice_lines"
 
 
 def dbt_builds(target: Path) -> list[dict]:
@@ -50,6 +52,7 @@ def summarize(build: dict) -> dict:
 
 
 def dagster_runs(dagster_home: Path) -> list[dict]:
+    """Every run of the instance, oldest first: its job, partition, creation time, wall time and step times."""
     os.environ["DAGSTER_HOME"] = str(dagster_home)
     import dagster as dg
 
@@ -62,7 +65,7 @@ def dagster_runs(dagster_home: Path) -> list[dict]:
                  for s in instance.get_run_step_stats(run.run_id) if s.end_time and s.start_time}
         wall = (stats.end_time or 0) - (stats.start_time or 0)
         runs.append({"job": run.job_name, "partition": run.tags.get("dagster/partition"),
-                     "run_seconds": round(wall, 2), "outside_steps_seconds": round(wall - sum(steps.values()), 2),
+                     "created": record.create_timestamp.timestamp(), "run_seconds": round(wall, 2), "outside_steps_seconds": round(wall - sum(steps.values()), 2),
                      "steps": steps})
     return runs
 
@@ -75,7 +78,7 @@ def main() -> None:
     root = args.root.resolve()
     builds = dbt_builds(root / "dbt_target")
     runs = dagster_runs(root / "dagster_home")
-    closes = [b for b in builds if len(b["nodes"]) > 100]
+    closes = [b for b in builds if CLOSE_NODE in b["nodes"]]
     slowest = sorted(closes[-1]["nodes"].items(), key=lambda item: -item[1][1])[: args.top] if closes else []
     profile = {"runs": runs, "dbt_builds": [summarize(b) for b in builds],
                "last_close_slowest_nodes": [{"node": node, "kind": kind, "seconds": round(seconds, 2)}

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 import psutil
+from profile_close import dagster_runs  # a sibling: this file runs as a script, its folder on sys.path
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -74,25 +75,16 @@ def run_measured(cmd: list[str], env: dict[str, str], log: Path) -> dict:
 
 def stage_seconds(dagster_home: Path, since: float) -> dict:
     """Sum step durations per stage over the runs started after `since`, plus run wall times in the
-    order the runs were made (the instance lists the newest first)."""
-    os.environ["DAGSTER_HOME"] = str(dagster_home)
-    import dagster as dg
-
-    instance = dg.DagsterInstance.get()
+    order the runs were made."""
     stages: dict[str, float] = defaultdict(float)
     runs = {name: [] for name in RUN_JOBS}
-    for record in sorted(instance.get_run_records(), key=lambda r: r.create_timestamp):
-        run = record.dagster_run
-        if record.create_timestamp.timestamp() < since or run.job_name not in runs:
+    for run in dagster_runs(dagster_home):
+        if run["created"] < since or run["job"] not in runs:
             continue
-        stats = instance.get_run_stats(run.run_id)
-        run_seconds = (stats.end_time or 0) - (stats.start_time or 0)
-        step_total = 0.0
-        for step in instance.get_run_step_stats(run.run_id):
-            seconds = (step.end_time or 0) - (step.start_time or 0)
-            stages[step.step_key] += seconds
-            step_total += seconds
-        runs[run.job_name].append({"run_seconds": round(run_seconds, 2), "steps_seconds": round(step_total, 2)})
+        for step, seconds in run["steps"].items():
+            stages[step] += seconds
+        runs[run["job"]].append({"run_seconds": run["run_seconds"],
+                                 "steps_seconds": round(sum(run["steps"].values()), 2)})
     return {"stages": {k: round(v, 2) for k, v in sorted(stages.items())}, "runs": runs}
 
 

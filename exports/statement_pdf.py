@@ -118,8 +118,18 @@ def _tenant_rows(rows: Sequence, amounts: Amounts) -> list[list[str]]:
              amounts.money(r.margin_amount_minor)] for r in rows]
 
 
-def statement_data(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date) -> tuple[dict, list[dict], list[dict]]:
-    """The PDF's content for one account's statement rows, and its chart data (history, forecast)."""
+@dataclass(frozen=True)
+class StatementContent:
+    """Everything one statement's PDF prints, read from the warehouse: rendered without it, in any process."""
+
+    data: dict
+    history: list[dict]
+    forecast: list[dict]
+    exponent: int
+
+
+def statement_content(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date) -> StatementContent:
+    """The PDF's content for one account's statement rows of `period`, and its chart data (history, forecast)."""
     first = rows[0]
     account, amounts = first.billing_account_id, Amounts(first.minor_unit_exponent)
     params = {"account": account, "period": period}
@@ -242,27 +252,11 @@ def statement_data(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date)
         "late": [{"title": f"Adjusting {month}", "rows": _tenant_rows(adjusted, amounts)}
                  for month, adjusted in sorted(late.items())],
     }
-    return data, history, forecast
+    return StatementContent(data, history, forecast, first.minor_unit_exponent)
 
 
 class NotWhiteLabel(ValueError):
     """A statement would print the platform's name."""
-
-
-@dataclass(frozen=True)
-class StatementContent:
-    """Everything one statement's PDF prints, read from the warehouse: rendered without it, in any process."""
-
-    data: dict
-    history: list[dict]
-    forecast: list[dict]
-    exponent: int
-
-
-def statement_content(con: duckdb.DuckDBPyConnection, rows: Sequence, period: date) -> StatementContent:
-    """The content of the PDF of one account's statement rows of `period`."""
-    data, history, forecast = statement_data(con, rows, period)
-    return StatementContent(data, history, forecast, rows[0].minor_unit_exponent)
 
 
 def render_pdf(content: StatementContent, platform_name: str) -> bytes:

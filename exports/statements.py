@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -222,7 +223,7 @@ def write_statements(
     written = []
     with _pdf_renderer(len(statements)) as render:
         for (_, account, rows, path), (pdf, seconds) in zip(
-                statements, render(_timed_pdf, contents, [platform_name] * len(contents))):
+                statements, render(partial(_timed_pdf, platform_name=platform_name), contents)):
             _write_atomically(path.with_suffix(".pdf"), lambda handle: handle.write(pdf))
             written.append(ExportedFile(account, path, len(rows), rows[0].currency,
                                         sum(r.wholesale_amount_minor for r in rows), seconds))
