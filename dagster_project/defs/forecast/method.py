@@ -107,8 +107,10 @@ def forecast_from(series: pl.DataFrame, origin: date) -> pl.DataFrame:
     rows, train = [], []
     for s in hist.iter_rows(named=True):
         uid = "\x1f".join(str(s[k]) for k in KEY)
-        # The one place exact quantities become binary floating point: what is fitted and forecast
-        # from them is an estimate (SPEC §5.5), never billed.
+        # The one place exact usage quantities become binary floating point, as the models' input:
+        # what they forecast is an estimate (SPEC §5.5: "floating point is fine there"), stored as
+        # estimate columns and read only by the forecast marts and the statement's forecast section;
+        # no invoice line, credit or statement amount is computed from it.
         y = [float(v) for v in s["y"]]
         if len(y) >= MIN_HISTORY and any(y):
             train.append((uid, s["months"], y))
